@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+import click
+
+from ..exitcodes import for_findings
+from .common import output_options, use_color, write
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@output_options
+@click.option("--production", is_flag=True, help="Treat every resource in this scan as production.")
+@click.option("--rule", "select", multiple=True, help="Run only these rules (ID or slug; repeatable).")
+def scan(paths, fmt, output, config_path, fail_on, production, select):
+    """Check CloudFormation/SAM/CDK templates, API-shaped deployment files
+    and saved snapshots. Directories are searched for templates."""
+    from .. import config as config_mod
+    from reports import render
+    from ..scan import scan as run_scan
+
+    cfg = config_mod.load(config_path)
+    threshold = fail_on or cfg.fail_on or "error"
+    doc = run_scan(list(paths), cfg, production=production, select=list(select) or None, fail_on=threshold)
+    write(render(doc, fmt, color=use_color(output)), output)
+    return int(for_findings(doc.findings, threshold))

@@ -1,0 +1,231 @@
+"""The engine: run rules over an inventory, turn their property paths into
+locations, and keep going when a rule breaks.
+
+* A rule yields ``Fail``/``Undecided`` for a resource; nothing means pass.
+* Coverage gaps (live) that touch a rule and resource make it ``unknown``:
+  missing data is never a pass.
+* A rule that raises becomes an ``error`` finding for that rule and resource.
+* Scenario inventories of one template (undecidable conditions) are merged:
+  a finding present in every scenario carries no scenario label.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import traceback
+from typing import Any, Iterable, Optional
+
+from .inventory import Inventory
+from .loaders.errors import InputProblem
+from .models.findings import Evaluation, Finding, Location, ResourceRef
+from .models.inventory import Resource
+from .rulebase import Context, Fail, Rule, Undecided
+from .values import to_jsonable
+
+INPUT_RULE = "SM001"
+INPUT_SLUG = "invalid-input"
+RULE_ERROR = "SM000"
+RULE_ERROR_SLUG = "rule-error"
+OUTCOME_RANK = {"pass": 0, "unknown": 1, "fail": 2, "error": 3}
+
+
+def format_path(path: Iterable[Any]) -> str:
+    out = ""
+    for p in path:
+        if isinstance(p, int):
+            out += f"[{p}]"
+        else:
+            out += ("." if out else "") + str(p)
+    return out
+
+
+def fingerprint(rule: str, resource_key: str, path: str) -> str:
+    return hashlib.sha256(f"{rule}|{resource_key}|{path}".encode()).hexdigest()[:32]
+
+
+def locate(inv: Inventory, res: Resource, path: tuple) -> Location:
+    m = res.meta
+    if m.file is None:
+        return Location(arn=m.arn, account=m.account, region=m.region)
+    positions = inv.positions.get(m.file, {}).get(m.doc, {})
+    tpath = None
+    for n in range(len(path), -1, -1):
+        t = m.pathmap.get(tuple(path[:n]))
+        if t is not None and t in positions:
+            tpath = t
+            break
+    if tpath is None:
+        tpath = m.base if m.base in positions else m.resource_path
+    span = positions.get(tpath)
+    if span is None:
+        return Location(file=m.file)
+    return Location(file=m.file, line=span.line, column=span.column, end_line=span.end_line,
+                    end_column=span.end_column)
+
+
+def resource_ref(res: Resource) -> ResourceRef:
+    m = res.meta
+    name = res.name
+    return ResourceRef(
+        key=m.key,
+        id=res.label,
+        type=m.type,
+        name=name if isinstance(name, str) else None,
+        arn=m.arn,
+        account=m.account,
+        region=m.region,
+        file=m.file,
+        stack=m.stack,
+    )
+
+
+def problem_finding(p: InputProblem, inv: Optional[Inventory] = None) -> Finding:
+    line, col, end_line, end_col = p.line, p.column, None, None
+    if p.path and inv is not None:
+        span = inv.positions.get(p.file, {}).get(p.doc, {}).get(tuple(p.path))
+        if span is not None:
+            line, col, end_line, end_col = span.line, span.column, span.end_line, span.end_column
+    return Finding(
+        rule=INPUT_RULE,
+        slug=INPUT_SLUG,
+        level="error",
+        outcome="error",
+        message=p.message,
+        path=format_path(p.path),
+        location=Location(file=p.file, line=line, column=col, end_line=end_line, end_column=end_col),
+        fingerprint=fingerprint(INPUT_RULE, p.file, p.message),
+    )
+
+
+class _Collector:
+    def __init__(self, inv: Inventory, rule: Rule) -> None:
+        self.inv = inv
+        self.rule = rule
+        self.findings: list[Finding] = []
+        self.outcomes: dict[str, str] = {}
+
+    def mark(self, res: Resource, outcome: str) -> None:
+        prev = self.outcomes.get(res.key, "pass")
+        if OUTCOME_RANK[outcome] >= OUTCOME_RANK[prev]:
+            self.outcomes[res.key] = outcome
+
+    def add(self, checked: Resource, result: Any) -> None:
+        rule = self.rule
+        res = result.resource or checked
+        path = tuple(result.path or ())
+        spath = format_path(path)
+        if isinstance(result, Fail):
+            outcome, level = "fail", result.level or rule.level
+        elif isinstance(result, Undecided):
+            outcome, level = "unknown", "note"
+        else:
+            raise TypeError(f"rule {rule.id} yielded {type(result).__name__}, not Fail/Undecided")
+        msg = result.message
+        if res.meta.condition:
+            msg += f" (resource exists only when condition {res.meta.condition} is true)"
+        self.findings.append(Finding(
+            rule=rule.id,
+            slug=rule.slug,
+            level=level,
+            outcome=outcome,
+            message=msg,
+            resource=resource_ref(res),
+            path=spath,
+            location=locate(self.inv, res, path),
+            fingerprint=fingerprint(rule.id, res.key, spath),
+            remediation=rule.remediation if outcome == "fail" else None,
+            data=to_jsonable(dict(result.data)),
+        ))
+        self.mark(checked, outcome)
+        if res is not checked:
+            self.mark(res, outcome)
+
+    def crashed(self, res: Optional[Resource], exc: BaseException) -> None:
+        rule = self.rule
+        where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+        at = f" at {where.filename.rsplit('/', 1)[-1]}:{where.lineno}" if where else ""
+        self.findings.append(Finding(
+            rule=rule.id,
+            slug=rule.slug,
+            level="error",
+            outcome="error",
+            message=f"rule {rule.id} failed on this resource: {type(exc).__name__}: {exc}{at}",
+            resource=resource_ref(res) if res else None,
+            location=locate(self.inv, res, ()) if res else Location(),
+            fingerprint=fingerprint(rule.id, res.key if res else "-", "!error"),
+        ))
+        if res is not None:
+            self.mark(res, "error")
+
+
+def evaluate(inv: Inventory, rules: list[Rule], ctx_factory) -> tuple[list[Finding], list[Evaluation]]:
+    """Run ``rules`` over ``inv``. ``ctx_factory(rule)`` builds each rule's Context."""
+    findings: list[Finding] = []
+    evaluations: list[Evaluation] = []
+    for rule in rules:
+        ctx: Context = ctx_factory(rule, inv)
+        col = _Collector(inv, rule)
+        try:
+            if not rule.applies(ctx):
+                continue
+        except Exception as e:  # noqa: BLE001 - a rule must not crash the run
+            col.crashed(None, e)
+            findings.extend(col.findings)
+            continue
+        for kind in rule.targets:
+            for res in inv.of(kind):
+                col.outcomes.setdefault(res.key, "pass")
+                try:
+                    results = list(rule.check(res, ctx))
+                except Exception as e:  # noqa: BLE001
+                    col.crashed(res, e)
+                    continue
+                gaps = inv.gaps_for(res, rule.id) if inv.gaps else []
+                if gaps:
+                    g = gaps[0]
+                    why = f"{g.error or 'error'} on {g.service}:{g.operation}".strip(":")
+                    results = [Undecided((), f"cannot verify {rule.id} for {res.label}: {why}"
+                                         + (f" ({g.message})" if g.message else ""))]
+                for r in results:
+                    try:
+                        col.add(res, r)
+                    except Exception as e:  # noqa: BLE001
+                        col.crashed(res, e)
+        try:
+            for res, r in rule.check_inventory(ctx):
+                col.outcomes.setdefault(res.key, "pass")
+                col.add(res, r)
+        except Exception as e:  # noqa: BLE001
+            col.crashed(None, e)
+        findings.extend(col.findings)
+        evaluations.extend(Evaluation(rule=rule.id, resource=k, outcome=o) for k, o in col.outcomes.items())
+    return findings, evaluations
+
+
+def merge_scenarios(runs: list[tuple[Optional[str], list[Finding], list[Evaluation]]]
+                    ) -> tuple[list[Finding], list[Evaluation]]:
+    """One template, several condition scenarios: a finding seen in only some
+    scenarios says in which."""
+    if len(runs) == 1:
+        return runs[0][1], runs[0][2]
+    seen: dict[tuple, tuple[Finding, list[str]]] = {}
+    for label, fs, _ in runs:
+        for f in fs:
+            k = (f.rule, f.resource.key if f.resource else "", f.path, f.message, f.outcome)
+            if k in seen:
+                seen[k][1].append(label or "")
+            else:
+                seen[k] = (f, [label or ""])
+    out = []
+    for f, labels in seen.values():
+        if len(labels) < len(runs):
+            f.scenario = " or ".join(f"when {lab}" for lab in labels)
+            f.message += f" [{f.scenario}]"
+        out.append(f)
+    evs: dict[tuple, Evaluation] = {}
+    for _, _, es in runs:
+        for e in es:
+            k = (e.rule, e.resource)
+            if k not in evs or OUTCOME_RANK.get(e.outcome, 0) > OUTCOME_RANK.get(evs[k].outcome, 0):
+                evs[k] = e
+    return out, list(evs.values())

@@ -1,0 +1,110 @@
+"""Static sources -> Inventory: find files, parse them with positions, and
+turn templates, API-shaped request files and snapshots into inventories."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from .errors import InputProblem
+from .marked import LoadError, decode, load_text
+
+EXTENSIONS = (".yaml", ".yml", ".json", ".template")
+SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache", "cdk.out.assets"}
+# cheap pre-filter for directory scans: a file naming none of these is no template
+MARKERS = ("Resources", "ProductionVariants", "PrimaryContainer", "Containers", "EndpointConfigName",
+           "sm-audit-snapshot", "AWSTemplateFormatVersion")
+
+
+@dataclass
+class FileResult:
+    file: str
+    inventories: list = field(default_factory=list)  # Inventory per condition scenario
+    problems: list[InputProblem] = field(default_factory=list)
+    skipped: bool = False  # a YAML/JSON file that is not a template (directory scans)
+    kind: str = ""  # template | api | snapshot
+
+
+def discover(paths: Iterable[str]) -> tuple[list[tuple[str, bool]], list[InputProblem]]:
+    """(file, named_explicitly) pairs in a stable order, plus missing paths."""
+    out: list[tuple[str, bool]] = []
+    problems: list[InputProblem] = []
+    for p in paths:
+        if os.path.isdir(p):
+            found = []
+            for root, dirs, files in os.walk(p):
+                dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
+                for f in files:
+                    if f.lower().endswith(EXTENSIONS):
+                        found.append(os.path.join(root, f))
+            out.extend((f, False) for f in sorted(found))
+        elif os.path.exists(p):
+            out.append((p, True))
+        else:
+            problems.append(InputProblem(p, "no such file or directory"))
+    return out, problems
+
+
+def display_path(path: str) -> str:
+    """Paths in findings: relative to the working directory when below it."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return Path(path).as_posix()
+    return Path(rel if not rel.startswith("..") else path).as_posix()
+
+
+def load_file(path: str, explicit: bool) -> FileResult:
+    from .api import is_api_document, load_api
+    from .snapshot import is_snapshot, load_snapshot
+    from .template import is_template, load_template
+
+    name = display_path(path)
+    result = FileResult(name)
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except OSError as e:
+        result.problems.append(InputProblem(name, f"cannot read file: {e.strerror or e}"))
+        return result
+    try:
+        text = decode(raw)
+        if not explicit and not any(m in text for m in MARKERS):
+            result.skipped = True
+            return result
+        if not text.strip():
+            raise LoadError("empty file")
+        docs = load_text(text, path.lower().endswith(".json"))
+    except LoadError as e:
+        if not explicit and not any(m in raw.decode("utf-8", "replace") for m in MARKERS):
+            result.skipped = True  # a broken file that is no template anyway
+            return result
+        result.problems.append(InputProblem(name, e.message, line=e.line, column=e.column))
+        return result
+    docs = [d for d in docs if d.data is not None]
+    if len(docs) == 1 and is_snapshot(docs[0].data):
+        result.kind = "snapshot"
+        result.inventories, result.problems = load_snapshot(name, docs[0].data)
+        return result
+    if docs and is_template(docs[0].data):
+        result.kind = "template"
+        result.inventories, result.problems = load_template(name, docs[0])
+        return result
+    if docs and any(is_api_document(d) for d in docs):
+        result.kind = "api"
+        result.inventories, result.problems = load_api(name, docs)
+        return result
+    if explicit:
+        result.problems.append(InputProblem(
+            name,
+            "not a CloudFormation/SAM template, API-shaped deployment file or sm-audit snapshot "
+            "(no 'Resources' section and no CreateModel/CreateEndpointConfig/CreateEndpoint request)",
+        ))
+    else:
+        result.skipped = True
+    return result
+
+
+__all__ = ["discover", "load_file", "FileResult", "InputProblem", "display_path"]

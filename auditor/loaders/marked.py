@@ -1,0 +1,253 @@
+"""Position-keeping YAML/JSON loading.
+
+PyYAML's composer (libyaml's C composer where present) gives nodes with
+marks; we turn them into plain Python data plus a side table
+``positions[path] = Span`` for every mapping entry and sequence item, so a
+rule can name a property path and the engine can find its line and column.
+CloudFormation's short-form tags (``!Ref``, ``!GetAtt`` ...) become their
+long forms using cfn-flip's dialect table.
+
+Everything here is bounded: file size, nesting depth and the number of nodes
+after alias expansion (a YAML "billion laughs" stops at the budget instead
+of eating memory).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from cfn_tools.yaml_loader import FN_PREFIX, UNCONVERTED_SUFFIXES
+
+try:  # libyaml when present: ~15x faster composing
+    _Loader = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on the PyYAML build
+    _Loader = yaml.SafeLoader
+
+MAX_BYTES = 5 * 1024 * 1024  # CloudFormation's own limit is 1 MB
+MAX_DEPTH = 200
+MAX_NODES = 1_000_000
+
+Path = tuple  # tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+class LoadError(Exception):
+    """A file that cannot be read as YAML/JSON; carries the line if known."""
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+@dataclass
+class Document:
+    data: Any
+    positions: dict = field(default_factory=dict)
+    index: int = 0  # position among the file's YAML documents
+
+
+def _span(start, end) -> Span:
+    return Span(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+
+
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+_MERGE = "tag:yaml.org,2002:merge"
+_scalar_ctor = yaml.constructor.SafeConstructor()
+
+
+def _scalar(node: yaml.ScalarNode) -> Any:
+    tag = node.tag
+    if tag == _INT:
+        return _scalar_ctor.construct_yaml_int(node)
+    if tag == _FLOAT:
+        return _scalar_ctor.construct_yaml_float(node)
+    if tag == _BOOL:
+        return _scalar_ctor.construct_yaml_bool(node)
+    if tag == _NULL:
+        return None
+    # strings, and timestamps kept as written ("2010-09-09" stays a string)
+    return node.value
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.positions: dict[Path, Span] = {}
+        self.nodes = 0
+
+    def build(self, node: yaml.Node, path: Path, depth: int) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise LoadError(
+                f"document expands to more than {MAX_NODES:,} nodes (YAML alias expansion?)",
+                node.start_mark.line + 1,
+                node.start_mark.column + 1,
+            )
+        if depth > MAX_DEPTH:
+            raise LoadError(
+                f"nesting deeper than {MAX_DEPTH} levels",
+                node.start_mark.line + 1,
+                node.start_mark.column + 1,
+            )
+        tag = node.tag
+        if tag.startswith("!"):
+            return self._short_form(node, tag[1:], path, depth)
+        if isinstance(node, yaml.ScalarNode):
+            return _scalar(node)
+        if isinstance(node, yaml.SequenceNode):
+            out = []
+            for i, item in enumerate(node.value):
+                p = path + (i,)
+                self.positions[p] = _span(item.start_mark, item.end_mark)
+                out.append(self.build(item, p, depth + 1))
+            return out
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path, depth)
+        raise LoadError(f"unsupported YAML node {tag}", node.start_mark.line + 1)
+
+    def _mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict:
+        out: dict = {}
+        seen: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                merged = self.build(value_node, path, depth + 1)
+                for m in merged if isinstance(merged, list) else [merged]:
+                    if isinstance(m, dict):
+                        for k, v in m.items():
+                            out.setdefault(k, v)
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise LoadError(
+                    "mapping keys must be plain strings",
+                    key_node.start_mark.line + 1,
+                    key_node.start_mark.column + 1,
+                )
+            key = _scalar(key_node)
+            if not isinstance(key, str):
+                key = str(key) if not isinstance(key, bool) else str(key).lower()
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                raise LoadError(
+                    f"duplicate key {key!r} (first defined on line {seen[key]})",
+                    line,
+                    key_node.start_mark.column + 1,
+                )
+            seen[key] = line
+            p = path + (key,)
+            self.positions[p] = _span(key_node.start_mark, value_node.end_mark)
+            out[key] = self.build(value_node, p, depth + 1)
+        return out
+
+    def _short_form(self, node: yaml.Node, suffix: str, path: Path, depth: int) -> dict:
+        name = suffix if suffix in UNCONVERTED_SUFFIXES else FN_PREFIX + suffix
+        p = path + (name,)
+        self.positions[p] = _span(node.start_mark, node.end_mark)
+        if name == "Fn::GetAtt" and isinstance(node, yaml.ScalarNode):
+            value: Any = node.value.split(".", 1)  # cfn-flip's construct_getatt
+        elif isinstance(node, yaml.ScalarNode):
+            value = node.value
+        elif isinstance(node, yaml.SequenceNode):
+            value = self.build(yaml.SequenceNode("tag:yaml.org,2002:seq", node.value,
+                                                 node.start_mark, node.end_mark), p, depth + 1)
+        else:
+            value = self._mapping(node, p, depth + 1)
+        return {name: value}
+
+
+def decode(raw: bytes) -> str:
+    """Bytes to text, refusing binary and non-UTF-8 files with a clear reason."""
+    if len(raw) > MAX_BYTES:
+        raise LoadError(f"file is {len(raw):,} bytes; the limit is {MAX_BYTES:,}")
+    if b"\x00" in raw[:8192]:
+        raise LoadError("binary file (contains NUL bytes)")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise LoadError(f"not valid UTF-8 (byte 0x{raw[e.start]:02x})", line) from None
+
+
+def _yaml_error(e: yaml.YAMLError) -> LoadError:
+    mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+    problem = getattr(e, "problem", None) or str(e)
+    context = getattr(e, "context", None)
+    msg = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
+    if mark is not None:
+        return LoadError(msg, mark.line + 1, mark.column + 1)
+    return LoadError(msg)
+
+
+def load_yaml(text: str) -> list[Document]:
+    """Every YAML document in ``text`` with its positions."""
+    docs: list[Document] = []
+    try:
+        loader = _Loader(text)
+        try:
+            index = 0
+            while loader.check_node():
+                node = loader.get_node()
+                if node is None:
+                    break
+                b = _Builder()
+                docs.append(Document(b.build(node, (), 0), b.positions, index))
+                index += 1
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as e:
+        raise _yaml_error(e) from None
+    except RecursionError:
+        raise LoadError(f"nesting deeper than {MAX_DEPTH} levels") from None
+    return docs
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict:
+    out: dict = {}
+    for k, v in pairs:
+        if k in out:
+            raise LoadError(f"duplicate key {k!r}")
+        out[k] = v
+    return out
+
+
+def load_json(text: str) -> list[Document]:
+    """Strict JSON; positions come from composing the same text as YAML (a JSON
+    document is a YAML flow document), and where that fails we keep the data
+    without positions rather than lose the file."""
+    try:
+        data = json.loads(text, object_pairs_hook=_no_duplicates)
+    except json.JSONDecodeError as e:
+        raise LoadError(f"invalid JSON: {e.msg}", e.lineno, e.colno) from None
+    except RecursionError:
+        raise LoadError(f"nesting deeper than {MAX_DEPTH} levels") from None
+    except LoadError as e:
+        # json gives no position for duplicates: find it through YAML, which does
+        try:
+            load_yaml(text)
+        except LoadError as ye:
+            raise ye from None
+        raise e from None
+    try:
+        docs = load_yaml(text)
+        if len(docs) == 1 and docs[0].data == data:
+            return docs
+    except LoadError:
+        pass
+    return [Document(data, {}, 0)]
+
+
+def load_text(text: str, is_json: bool) -> list[Document]:
+    return load_json(text) if is_json else load_yaml(text)

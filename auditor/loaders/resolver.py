@@ -1,0 +1,378 @@
+"""CloudFormation intrinsic-function resolution: the one place that decides
+what a template can tell.
+
+* Parameters resolve to their defaults; without a default they are a ``Sym``
+  (a named unknown) so that two expressions over the same parameter compare
+  equal. SSM-typed parameters are always unknown (the default is a key, not
+  the value).
+* Conditions are evaluated with those values. An ``Fn::Equals`` that cannot
+  be decided is an *atom*; the loader enumerates scenarios over the atoms
+  (``Resolver(atoms=...)``) so that rules see every branch of an ``Fn::If``.
+* ``Fn::ImportValue`` and ``{{resolve:...}}`` are present-but-unknown.
+
+While resolving, every resolved property path is mapped back to the template
+path it came from (``pathmap``), which is how a rule's property path finds
+its line even through ``Fn::If`` branches.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from ..values import Str, Sym, Unknown, is_known
+
+NOVALUE = object()  # AWS::NoValue: the property is removed
+
+PSEUDO = {
+    "AWS::Partition": "aws",
+    "AWS::URLSuffix": "amazonaws.com",
+}
+PSEUDO_UNKNOWN = {
+    "AWS::Region",
+    "AWS::AccountId",
+    "AWS::StackName",
+    "AWS::StackId",
+    "AWS::NotificationARNs",
+}
+_SUB_VAR = re.compile(r"\$\{([^}]*)\}")
+_DYNAMIC_REF = re.compile(r"\{\{resolve:[^}]*\}\}")
+_INTRINSICS = {
+    "Ref",
+    "Fn::GetAtt",
+    "Fn::Sub",
+    "Fn::Join",
+    "Fn::Select",
+    "Fn::Split",
+    "Fn::FindInMap",
+    "Fn::If",
+    "Fn::ImportValue",
+    "Fn::Base64",
+    "Fn::GetAZs",
+    "Fn::Cidr",
+    "Fn::Length",
+    "Fn::ToJsonString",
+    "Fn::Transform",
+    "Fn::Equals",
+    "Fn::And",
+    "Fn::Or",
+    "Fn::Not",
+    "Condition",
+}
+MAX_ATOMS = 3  # 2**3 scenarios at most; further undecidable conditions are Unknown
+
+
+def is_intrinsic(v: Any) -> bool:
+    return isinstance(v, dict) and len(v) == 1 and next(iter(v)) in _INTRINSICS
+
+
+class Resolver:
+    def __init__(self, template: dict, atoms: dict[str, bool] | None = None) -> None:
+        self.template = template
+        self.resources = template.get("Resources") if isinstance(template.get("Resources"), dict) else {}
+        self.mappings = template.get("Mappings") if isinstance(template.get("Mappings"), dict) else {}
+        conds = template.get("Conditions")
+        self.conditions = conds if isinstance(conds, dict) else {}
+        self.params = self._parameters(template.get("Parameters"))
+        self.atoms = atoms or {}
+        self.seen_atoms: dict[str, str] = {}  # undecided Fn::Equals key -> label
+        self._cond_cache: dict[str, Any] = {}
+        self._cond_stack: set[str] = set()
+
+    # -- parameters -------------------------------------------------------
+    @staticmethod
+    def _parameters(section: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if not isinstance(section, dict):
+            return out
+        for name, spec in section.items():
+            if not isinstance(spec, dict):
+                out[name] = Sym("param", name)
+                continue
+            ptype = str(spec.get("Type", "String"))
+            if "Default" not in spec or ptype.startswith("AWS::SSM::Parameter::Value"):
+                out[name] = Sym("param", name)
+                continue
+            default = spec["Default"]
+            if ptype.startswith("List<") or ptype == "CommaDelimitedList":
+                if isinstance(default, str):
+                    default = [s.strip() for s in default.split(",")] if default else []
+            elif isinstance(default, (int, float)) and not isinstance(default, bool):
+                default = str(default) if ptype == "String" else default
+            out[name] = default
+        return out
+
+    # -- conditions -------------------------------------------------------
+    def condition(self, name: Any) -> Any:
+        """True, False or Unknown."""
+        if not isinstance(name, str) or name not in self.conditions:
+            return Unknown(f"condition {name!r} is not defined")
+        if name in self._cond_cache:
+            return self._cond_cache[name]
+        if name in self._cond_stack:
+            return Unknown(f"condition {name} refers to itself")
+        self._cond_stack.add(name)
+        try:
+            value = self._cond_expr(self.conditions[name])
+        finally:
+            self._cond_stack.discard(name)
+        self._cond_cache[name] = value
+        return value
+
+    def _cond_expr(self, expr: Any) -> Any:
+        if isinstance(expr, bool):
+            return expr
+        if not isinstance(expr, dict) or len(expr) != 1:
+            return Unknown("malformed condition")
+        (fn, arg), = expr.items()
+        if fn == "Condition":
+            return self.condition(arg)
+        if fn == "Fn::Not":
+            inner = self._cond_expr(arg[0] if isinstance(arg, list) and arg else arg)
+            return (not inner) if isinstance(inner, bool) else inner
+        if fn in ("Fn::And", "Fn::Or"):
+            if not isinstance(arg, list):
+                return Unknown("malformed condition")
+            vals = [self._cond_expr(a) for a in arg]
+            decided = [v for v in vals if isinstance(v, bool)]
+            if fn == "Fn::And":
+                if False in decided:
+                    return False
+                return True if len(decided) == len(vals) else next(v for v in vals if not isinstance(v, bool))
+            if True in decided:
+                return True
+            return False if len(decided) == len(vals) else next(v for v in vals if not isinstance(v, bool))
+        if fn == "Fn::Equals":
+            if not isinstance(arg, list) or len(arg) != 2:
+                return Unknown("malformed Fn::Equals")
+            a, b = (self.value(x, (), (), None) for x in arg)
+            if is_known(a) and is_known(b):
+                return _norm(a) == _norm(b)
+            if isinstance(a, Sym) and a == b:
+                return True
+            key = json.dumps([_atom_part(a), _atom_part(b)], sort_keys=True)
+            label = f"{_describe(a)} = {_describe(b)}"
+            if key in self.atoms:
+                return self.atoms[key]
+            self.seen_atoms.setdefault(key, label)
+            return Unknown(f"cannot decide whether {label}")
+        return Unknown(f"unsupported condition function {fn}")
+
+    # -- values -----------------------------------------------------------
+    def value(self, v: Any, tpath: tuple, rpath: tuple, pathmap: dict | None) -> Any:
+        """Resolve ``v`` found at template path ``tpath`` into resolved path
+        ``rpath``, recording the mapping in ``pathmap``."""
+        if pathmap is not None:
+            pathmap[rpath] = tpath
+        if isinstance(v, dict):
+            if len(v) == 1:
+                fn = next(iter(v))
+                if fn in _INTRINSICS:
+                    return self._intrinsic(fn, v[fn], tpath + (fn,), rpath, pathmap)
+            out = {}
+            for k, x in v.items():
+                r = self.value(x, tpath + (k,), rpath + (k,), pathmap)
+                if r is not NOVALUE:
+                    out[k] = r
+            return out
+        if isinstance(v, list):
+            out_list: list = []
+            for i, x in enumerate(v):
+                r = self.value(x, tpath + (i,), rpath + (len(out_list),), pathmap)
+                if r is not NOVALUE:
+                    out_list.append(r)
+            return out_list
+        if isinstance(v, str) and "{{resolve:" in v and _DYNAMIC_REF.search(v):
+            return Unknown(f"dynamic reference {_DYNAMIC_REF.search(v).group(0)}")
+        return v
+
+    def _intrinsic(self, fn: str, arg: Any, tpath: tuple, rpath: tuple, pathmap: dict | None) -> Any:
+        if fn == "Ref":
+            return self.ref(arg)
+        if fn == "Fn::GetAtt":
+            return self._getatt(arg, tpath, pathmap)
+        if fn == "Fn::If":
+            if not isinstance(arg, list) or len(arg) != 3:
+                return Unknown("malformed Fn::If")
+            cond = self.condition(arg[0])
+            if isinstance(cond, bool):
+                i = 1 if cond else 2
+                return self.value(arg[i], tpath + (i,), rpath, pathmap)
+            return cond  # Unknown, with the reason
+        if fn == "Fn::Sub":
+            return self._sub(arg, tpath)
+        if fn == "Fn::Join":
+            if not isinstance(arg, list) or len(arg) != 2:
+                return Unknown("malformed Fn::Join")
+            delim = self.value(arg[0], tpath + (0,), (), None)
+            items = self.value(arg[1], tpath + (1,), (), None)
+            if not isinstance(delim, str):
+                return Unknown("Fn::Join delimiter cannot be determined")
+            if not isinstance(items, list):
+                return Unknown(f"Fn::Join over a list that {_describe(items)}")
+            parts: list = []
+            for i, item in enumerate(items):
+                if i:
+                    parts.append(delim)
+                if isinstance(item, (int, float)) and not isinstance(item, bool):
+                    item = str(item)
+                if not isinstance(item, (str, Sym, Str, Unknown)):
+                    return Unknown("Fn::Join over a non-string item")
+                parts.append(item)
+            return Str.build(parts)
+        if fn == "Fn::Select":
+            if not isinstance(arg, list) or len(arg) != 2:
+                return Unknown("malformed Fn::Select")
+            idx = self.value(arg[0], tpath + (0,), (), None)
+            items = self.value(arg[1], tpath + (1,), (), None)
+            try:
+                idx = int(idx)
+            except (TypeError, ValueError):
+                return Unknown("Fn::Select index cannot be determined")
+            if isinstance(items, list):
+                if 0 <= idx < len(items):
+                    return items[idx]
+                return Unknown(f"Fn::Select index {idx} is out of range")
+            if isinstance(items, Str):
+                return Unknown(f"Fn::Select over a value that {items.describe()}")
+            return Unknown(f"Fn::Select over a list that {_describe(items)}")
+        if fn == "Fn::Split":
+            if not isinstance(arg, list) or len(arg) != 2:
+                return Unknown("malformed Fn::Split")
+            delim = self.value(arg[0], tpath + (0,), (), None)
+            src = self.value(arg[1], tpath + (1,), (), None)
+            if not isinstance(delim, str) or not delim:
+                return Unknown("Fn::Split delimiter cannot be determined")
+            if isinstance(src, str):
+                return src.split(delim)
+            if isinstance(src, Str):
+                return src.split(delim)
+            return Unknown(f"Fn::Split over a value that {_describe(src)}")
+        if fn == "Fn::FindInMap":
+            if not isinstance(arg, list) or len(arg) not in (3, 4):
+                return Unknown("malformed Fn::FindInMap")
+            keys = [self.value(a, tpath + (i,), (), None) for i, a in enumerate(arg[:3])]
+            default = None
+            if len(arg) == 4 and isinstance(arg[3], dict) and "DefaultValue" in arg[3]:
+                default = self.value(arg[3]["DefaultValue"], tpath + (3, "DefaultValue"), (), None)
+            if not all(isinstance(k, str) for k in keys):
+                return Unknown("Fn::FindInMap key " + next(_describe(k) for k in keys if not isinstance(k, str)))
+            found = self.mappings.get(keys[0], {})
+            found = found.get(keys[1], {}) if isinstance(found, dict) else {}
+            if isinstance(found, dict) and keys[2] in found:
+                return self.value(found[keys[2]], ("Mappings", keys[0], keys[1], keys[2]), rpath, None)
+            if default is not None:
+                return default
+            return Unknown(f"mapping {'/'.join(keys)} is not defined")
+        if fn == "Fn::ImportValue":
+            name = self.value(arg, tpath, (), None)
+            return Sym("import", name if isinstance(name, str) else repr(name))
+        if fn == "Fn::Length":
+            items = self.value(arg, tpath, (), None)
+            return len(items) if isinstance(items, list) else Unknown("Fn::Length of an unknown list")
+        if fn == "Fn::ToJsonString":
+            inner = self.value(arg, tpath, (), None)
+            try:
+                return json.dumps(inner, separators=(",", ":"))
+            except TypeError:
+                return Unknown("Fn::ToJsonString over unknown values")
+        if fn == "Condition":
+            return self.condition(arg)
+        if fn in ("Fn::Equals", "Fn::And", "Fn::Or", "Fn::Not"):
+            return self._cond_expr({fn: arg})
+        return Unknown(f"{fn} is evaluated at deploy time")
+
+    def ref(self, name: Any) -> Any:
+        if not isinstance(name, str):
+            return Unknown("Ref to a computed name")
+        if name == "AWS::NoValue":
+            return NOVALUE
+        if name in self.params:
+            return self.params[name]
+        if name in PSEUDO:
+            return PSEUDO[name]
+        if name in PSEUDO_UNKNOWN:
+            return Sym("pseudo", name)
+        if name in self.resources:
+            return Sym("resource", name)
+        return Unknown(f"Ref to undefined {name}")
+
+    def _getatt(self, arg: Any, tpath: tuple, pathmap: dict | None) -> Any:
+        if isinstance(arg, str):
+            arg = arg.split(".", 1)
+        if not isinstance(arg, list) or len(arg) != 2:
+            return Unknown("malformed Fn::GetAtt")
+        res = arg[0]
+        attr = self.value(arg[1], tpath + (1,), (), None)
+        if not isinstance(res, str) or not isinstance(attr, str):
+            return Unknown("Fn::GetAtt with a computed name")
+        if res not in self.resources:
+            return Unknown(f"Fn::GetAtt to undefined resource {res}")
+        return Sym("resource", res, attr)
+
+    def _sub(self, arg: Any, tpath: tuple) -> Any:
+        if isinstance(arg, list):
+            if len(arg) != 2 or not isinstance(arg[1], dict):
+                return Unknown("malformed Fn::Sub")
+            text, variables = arg[0], {
+                k: self.value(v, tpath + (1, k), (), None) for k, v in arg[1].items()
+            }
+        else:
+            text, variables = arg, {}
+        if not isinstance(text, str):
+            return Unknown("Fn::Sub over a computed string")
+        parts: list = []
+        pos = 0
+        for m in _SUB_VAR.finditer(text):
+            parts.append(text[pos : m.start()])
+            pos = m.end()
+            name = m.group(1)
+            if name.startswith("!"):
+                parts.append("${" + name[1:] + "}")
+                continue
+            name = name.strip()
+            if name in variables:
+                val = variables[name]
+            elif "." in name and name.split(".", 1)[0] in self.resources:
+                res, attr = name.split(".", 1)
+                val = Sym("resource", res, attr)
+            else:
+                val = self.ref(name)
+            if val is NOVALUE:
+                val = ""
+            if isinstance(val, (int, float)) and not isinstance(val, bool):
+                val = str(val)
+            if isinstance(val, list):
+                val = Unknown(f"Fn::Sub of list {name}")
+            if not isinstance(val, (str, Sym, Str, Unknown)):
+                val = Unknown(f"Fn::Sub of non-string {name}")
+            parts.append(val)
+        parts.append(text[pos:])
+        result = Str.build(parts)
+        if isinstance(result, str) and "{{resolve:" in result and _DYNAMIC_REF.search(result):
+            return Unknown(f"dynamic reference {_DYNAMIC_REF.search(result).group(0)}")
+        return result
+
+
+def _norm(v: Any) -> Any:
+    # CloudFormation compares condition operands as strings
+    if isinstance(v, bool):
+        return str(v).lower()
+    if isinstance(v, (int, float)):
+        return str(v)
+    return v
+
+
+def _atom_part(v: Any) -> Any:
+    if isinstance(v, (Sym, Str, Unknown)):
+        return v.to_json() if not isinstance(v, Unknown) else repr(v)
+    return _norm(v)
+
+
+def _describe(v: Any) -> str:
+    if isinstance(v, Sym) and v.kind == "param":
+        return f"parameter {v.key}"
+    if isinstance(v, (Sym, Str, Unknown)):
+        return v.describe()
+    return repr(v)

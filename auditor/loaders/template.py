@@ -1,0 +1,259 @@
+"""CloudFormation / SAM / CDK-synthesised templates -> Inventory.
+
+One Inventory per scenario: a template whose conditions cannot all be
+decided (parameters without defaults) is loaded once per assignment of the
+undecidable ``Fn::Equals`` atoms, so rules see every branch.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any, Optional
+
+from pydantic import ValidationError
+
+from ..inventory import Inventory
+from ..models import inventory as _inv_models
+from ..models.inventory import (
+    Alarm,
+    Bucket,
+    Dashboard,
+    Endpoint,
+    EndpointConfig,
+    IamPolicy,
+    IamRole,
+    LogGroup,
+    Model,
+    ModelPackage,
+    ModelPackageGroup,
+    MonitoringJobDefinition,
+    MonitoringSchedule,
+    Resource,
+    ScalableTarget,
+    ScalingPolicy,
+    Subnet,
+    Meta,
+    Suppression,
+    Trail,
+    VpcEndpoint,
+)
+from ..values import Unknown
+from .marked import Document
+from .resolver import MAX_ATOMS, NOVALUE, Resolver
+from .errors import InputProblem
+
+TYPES: dict[str, type[Resource]] = {
+    "AWS::SageMaker::Model": Model,
+    "AWS::SageMaker::EndpointConfig": EndpointConfig,
+    "AWS::SageMaker::Endpoint": Endpoint,
+    "AWS::SageMaker::ModelPackage": ModelPackage,
+    "AWS::SageMaker::ModelPackageGroup": ModelPackageGroup,
+    "AWS::SageMaker::MonitoringSchedule": MonitoringSchedule,
+    "AWS::SageMaker::DataQualityJobDefinition": MonitoringJobDefinition,
+    "AWS::SageMaker::ModelQualityJobDefinition": MonitoringJobDefinition,
+    "AWS::SageMaker::ModelBiasJobDefinition": MonitoringJobDefinition,
+    "AWS::SageMaker::ModelExplainabilityJobDefinition": MonitoringJobDefinition,
+    "AWS::ApplicationAutoScaling::ScalableTarget": ScalableTarget,
+    "AWS::ApplicationAutoScaling::ScalingPolicy": ScalingPolicy,
+    "AWS::CloudWatch::Alarm": Alarm,
+    "AWS::CloudWatch::Dashboard": Dashboard,
+    "AWS::Logs::LogGroup": LogGroup,
+    "AWS::S3::Bucket": Bucket,
+    "AWS::EC2::Subnet": Subnet,
+    "AWS::EC2::VPCEndpoint": VpcEndpoint,
+    "AWS::IAM::Policy": IamPolicy,
+    "AWS::IAM::ManagedPolicy": IamPolicy,
+    "AWS::IAM::Role": IamRole,
+    "AWS::CloudTrail::Trail": Trail,
+    "AWS::Serverless::Function": IamRole,  # SAM: its Role/Policies are what matter here
+}
+MONITOR_TYPES = {
+    "AWS::SageMaker::DataQualityJobDefinition": "DataQuality",
+    "AWS::SageMaker::ModelQualityJobDefinition": "ModelQuality",
+    "AWS::SageMaker::ModelBiasJobDefinition": "ModelBias",
+    "AWS::SageMaker::ModelExplainabilityJobDefinition": "ModelExplainability",
+}
+TOOL_METADATA_KEY = "sm-audit"
+_PART_NAMES = {c.__name__ for c in _inv_models.Part.__subclasses__()} | {"function-plain", "Unk"}
+
+
+def is_template(data: Any) -> bool:
+    return isinstance(data, dict) and (
+        "Resources" in data or "AWSTemplateFormatVersion" in data
+    )
+
+
+def load_template(file: str, doc: Document) -> tuple[list[Inventory], list[InputProblem]]:
+    data = doc.data
+    problems: list[InputProblem] = []
+    resources = data.get("Resources")
+    if not isinstance(resources, dict):
+        problems.append(InputProblem(file, "'Resources' must be a mapping of logical IDs to resources",
+                                     ("Resources",), doc.index))
+        return [], problems
+
+    probe = Resolver(data)
+    _touch_conditions(probe, resources)
+    atoms = sorted(probe.seen_atoms)
+    scenarios: list[tuple[Optional[str], dict[str, bool]]] = [(None, {})]
+    if atoms:
+        used = atoms[:MAX_ATOMS]
+        scenarios = []
+        for values in itertools.product((True, False), repeat=len(used)):
+            assignment = dict(zip(used, values))
+            label = " and ".join(
+                f"{probe.seen_atoms[k]}" if v else f"not ({probe.seen_atoms[k]})" for k, v in assignment.items()
+            )
+            scenarios.append((label, assignment))
+
+    inventories = []
+    for label, assignment in scenarios:
+        inv = Inventory(complete=False)
+        inv.scenario = label
+        inv.positions[file] = {doc.index: doc.positions}
+        resolver = Resolver(data, atoms=assignment) if assignment else probe
+        for logical_id, spec in resources.items():
+            res = _resource(file, doc.index, logical_id, spec, resolver, problems if label == scenarios[0][0] else [])
+            if res is not None:
+                inv.add(res)
+        inventories.append(inv)
+    return inventories, problems
+
+
+def _touch_conditions(resolver: Resolver, resources: dict) -> None:
+    """Evaluate every condition the resources use, so undecidable atoms are seen."""
+    names: set[str] = set()
+
+    def walk(v: Any) -> None:
+        if isinstance(v, dict):
+            if "Fn::If" in v and isinstance(v["Fn::If"], list) and v["Fn::If"]:
+                names.add(v["Fn::If"][0]) if isinstance(v["Fn::If"][0], str) else None
+            for x in v.values():
+                walk(x)
+        elif isinstance(v, list):
+            for x in v:
+                walk(x)
+
+    for spec in resources.values():
+        if isinstance(spec, dict):
+            if isinstance(spec.get("Condition"), str):
+                names.add(spec["Condition"])
+            walk(spec.get("Properties"))
+    for n in sorted(names):
+        resolver.condition(n)
+
+
+def _resource(file: str, doc_index: int, logical_id: str, spec: Any, resolver: Resolver,
+              problems: list[InputProblem]) -> Optional[Resource]:
+    rpath = ("Resources", logical_id)
+    if not isinstance(spec, dict):
+        problems.append(InputProblem(file, f"resource {logical_id} must be a mapping", rpath, doc_index))
+        return None
+    rtype = spec.get("Type")
+    cls = TYPES.get(rtype) if isinstance(rtype, str) else None
+    if cls is None:
+        return None
+    condition = spec.get("Condition")
+    cond_label = None
+    if condition is not None:
+        decided = resolver.condition(condition)
+        if decided is False:
+            return None
+        if not isinstance(decided, bool):
+            cond_label = str(condition)
+    raw_props = spec.get("Properties", {})
+    base = rpath + ("Properties",)
+    pathmap: dict = {}
+    props = resolver.value(raw_props, base, (), pathmap)
+    if props is NOVALUE or props is None:
+        props = {}
+    if not isinstance(props, dict):
+        problems.append(InputProblem(file, f"Properties of {logical_id} must be a mapping", base, doc_index))
+        return None
+    props = normalise(cls, rtype, props, pathmap)
+    meta = Meta(
+        key=f"{file}#{logical_id}" if doc_index == 0 else f"{file}#{doc_index}/{logical_id}",
+        type=rtype,
+        logical_id=logical_id,
+        file=file,
+        doc=doc_index,
+        base=base,
+        resource_path=rpath,
+        pathmap=pathmap,
+        condition=cond_label,
+        suppressions=_suppressions(spec.get("Metadata"), file),
+    )
+    return build(cls, props, meta, problems, file, doc_index)
+
+
+def build(cls: type[Resource], props: dict, meta: Meta, problems: list[InputProblem], file: str,
+          doc_index: int) -> Optional[Resource]:
+    try:
+        res = cls.model_validate({**props, "meta": meta})
+    except ValidationError as e:
+        err = e.errors()[0]
+        loc = tuple(err["loc"])
+        # strip pydantic's union-branch markers from the location
+        prop = tuple(x for x in loc if not (isinstance(x, str) and ("[" in x or x in _PART_NAMES)))
+        tpath = meta.pathmap.get(prop[:1], meta.base + prop[:1]) if prop else meta.base
+        problems.append(InputProblem(
+            file,
+            f"{meta.logical_id or meta.key}: property {'.'.join(map(str, prop)) or '?'} has the wrong shape "
+            f"({err['msg'].replace('Input should be a valid dictionary or instance of ' , 'expected a mapping, like ')})",
+            tpath,
+            doc_index,
+        ))
+        return None
+    if cls is MonitoringJobDefinition:
+        res.monitoring_type = MONITOR_TYPES.get(meta.type, "DataQuality")
+    return res
+
+
+def normalise(cls: type[Resource], rtype: str, props: dict, pathmap: dict) -> dict:
+    """Shape differences between CFN and the API, settled once."""
+    tags = props.get("Tags")
+    if isinstance(tags, list):
+        out = {}
+        for i, t in enumerate(tags):
+            if isinstance(t, dict) and isinstance(t.get("Key"), str):
+                out[t["Key"]] = t.get("Value")
+                pathmap[("Tags", t["Key"])] = pathmap.get(("Tags", i, "Value"), pathmap.get(("Tags", i)))
+        props["Tags"] = out
+    elif isinstance(tags, dict) and rtype == "AWS::Serverless::Function":
+        pass
+    if rtype == "AWS::IAM::ManagedPolicy" and "ManagedPolicyName" in props:
+        props["PolicyName"] = props["ManagedPolicyName"]
+        pathmap[("PolicyName",)] = pathmap.get(("ManagedPolicyName",))
+    if rtype == "AWS::Serverless::Function":
+        # SAM functions carry inline statements under Policies
+        pol = props.get("Policies")
+        inline = []
+        for i, p in enumerate(pol if isinstance(pol, list) else [pol] if isinstance(pol, dict) else []):
+            if isinstance(p, dict) and "Statement" in p:
+                inline.append({"PolicyName": f"Policies[{i}]", "PolicyDocument": p})
+        props = {"Policies": inline, "Tags": props.get("Tags") if isinstance(props.get("Tags"), dict) else None}
+    if cls is Alarm and "Dimensions" in props and isinstance(props["Dimensions"], list):
+        pass
+    return props
+
+
+def _suppressions(metadata: Any, file: str) -> list[Suppression]:
+    if not isinstance(metadata, dict):
+        return []
+    ours = metadata.get(TOOL_METADATA_KEY)
+    if not isinstance(ours, dict):
+        return []
+    skips = ours.get("skip")
+    out = []
+    for s in skips if isinstance(skips, list) else []:
+        if isinstance(s, dict) and isinstance(s.get("rule"), str):
+            exp = s.get("expires")
+            out.append(Suppression(rule=s["rule"], reason=str(s.get("reason") or ""),
+                                   expires=str(exp) if exp is not None else None,
+                                   kind="inSource", source=f"{file} Metadata.{TOOL_METADATA_KEY}"))
+        elif isinstance(s, str):
+            out.append(Suppression(rule=s, kind="inSource", source=f"{file} Metadata.{TOOL_METADATA_KEY}"))
+    return out
+
+
+__all__ = ["load_template", "is_template", "TYPES", "Unknown"]

@@ -1,0 +1,1 @@
+"""Typed models: the inventory (what was found) and findings (what was said about it)."""

@@ -1,0 +1,609 @@
+"""The Inventory: typed models of the SageMaker deployment world.
+
+Property fields use the AWS API / CloudFormation names (they are the same
+words), so a property path such as ``ProductionVariants[0].InitialInstanceCount``
+means the same for a template and for a live resource. Leaves may be
+``Unknown``/``Sym``/``Str`` (see ``auditor.values``) when loaded from a
+template; live collectors fill plain values. Lower-case fields are ours.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Iterator, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic_core import core_schema
+
+from ..values import UNKNOWN_TYPES, Sym, Unknown, from_jsonable, is_known, same, to_jsonable
+
+
+def _check_unknown(v: Any) -> Any:
+    if isinstance(v, UNKNOWN_TYPES):
+        return v
+    if isinstance(v, dict) and len(v) == 1 and next(iter(v)) in ("$unknown", "$sym", "$str"):
+        return from_jsonable(v)
+    raise ValueError("not an unknown value")
+
+
+class Unk:
+    """A value the template could not tell; keeps its reason through serialisation."""
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        return core_schema.no_info_plain_validator_function(
+            _check_unknown, serialization=core_schema.plain_serializer_function_ser_schema(to_jsonable))
+
+# A leaf: plain data or an unknown.
+Val = Annotated[Any, PlainSerializer(to_jsonable)]
+
+
+def Maybe(model: Any) -> Any:  # noqa: N802 - reads as a type
+    """``model`` when the value is known, else the unknown itself."""
+    return Optional[Union[model, Unk]]
+
+
+class Part(BaseModel):
+    """A nested property structure. Unmodelled properties are kept."""
+
+    model_config = ConfigDict(extra="allow", arbitrary_types_allowed=True)
+
+
+# ---- provenance -----------------------------------------------------------
+
+
+class Suppression(BaseModel):
+    rule: str
+    reason: str = ""
+    expires: Optional[str] = None  # ISO date
+    kind: str = "inSource"  # SARIF suppression kind: inSource | external
+    source: str = ""  # where it was declared (file:line, tag, config)
+    resource: Optional[str] = None  # config suppressions: which resource (glob)
+    path: Optional[str] = None  # config suppressions: which file (glob)
+
+
+class Meta(BaseModel):
+    """Where a resource came from: a file position or an ARN."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    key: str  # unique in a run: "file#LogicalId" (doc-qualified) or the ARN
+    type: str  # AWS type, e.g. AWS::SageMaker::Endpoint
+    logical_id: Optional[str] = None
+    file: Optional[str] = None
+    doc: int = 0
+    base: tuple = ()  # template path of the resource's property mapping
+    resource_path: tuple = ()  # template path of the resource itself
+    pathmap: dict = Field(default_factory=dict, exclude=True)  # resolved -> template path
+    arn: Optional[str] = None
+    account: Optional[str] = None
+    region: Optional[str] = None
+    stack: Optional[str] = None  # aws:cloudformation:stack-name
+    condition: Optional[str] = None  # resource Condition that could not be decided
+    suppressions: list[Suppression] = Field(default_factory=list)
+
+    @property
+    def is_live(self) -> bool:
+        return self.arn is not None and self.file is None
+
+
+class Resource(BaseModel):
+    model_config = ConfigDict(extra="allow", arbitrary_types_allowed=True)
+
+    kind: ClassVar[str] = "Resource"
+    cfn_type: ClassVar[str] = ""
+    name_prop: ClassVar[str] = ""  # property holding the physical name
+
+    meta: Meta
+    Tags: Maybe(dict) = None  # normalised to {key: value}
+
+    @property
+    def key(self) -> str:
+        return self.meta.key
+
+    @property
+    def label(self) -> str:
+        """How findings name the resource: logical id, else name, else ARN."""
+        if self.meta.logical_id:
+            return self.meta.logical_id
+        n = self.name
+        return n if isinstance(n, str) else (self.meta.arn or self.meta.key)
+
+    @property
+    def name(self) -> Any:
+        """Physical name; a ``Sym`` for a template resource CFN will name."""
+        v = getattr(self, self.name_prop, None) if self.name_prop else None
+        if v is None and self.meta.logical_id:
+            return Sym("resource", self.meta.logical_id, self.name_prop or None)
+        return v
+
+    def tag(self, key: str) -> Any:
+        """A tag value, None when absent, the unknown when tags are unknown."""
+        tags = self.Tags
+        if tags is None:
+            return None
+        if not isinstance(tags, dict):
+            return tags
+        return tags.get(key)
+
+    def is_referenced_by(self, value: Any) -> bool:
+        """Does a resolved value name this resource (Ref/GetAtt/name/ARN)?"""
+        if isinstance(value, Sym) and value.kind == "resource":
+            return value.key == self.meta.logical_id
+        if isinstance(value, Unknown) or value is None:
+            return False
+        name = self.name
+        if same(value, name):
+            return True
+        if isinstance(value, str):
+            if self.meta.arn and value == self.meta.arn:
+                return True
+            if isinstance(name, str) and value.startswith("arn:") and value.rsplit("/", 1)[-1] == name:
+                return True
+        return False
+
+
+# ---- SageMaker ------------------------------------------------------------
+
+
+class ModelDataSourceSpec(Part):
+    S3DataSource: Maybe(Part) = None
+
+
+class Container(Part):
+    Image: Val = None
+    ModelDataUrl: Val = None
+    ModelPackageName: Val = None
+    Mode: Val = None
+    ContainerHostname: Val = None
+    Environment: Maybe(dict) = None
+    ModelDataSource: Maybe(ModelDataSourceSpec) = None
+
+
+class VpcConfigSpec(Part):
+    SecurityGroupIds: Maybe(list) = None
+    Subnets: Maybe(list) = None
+
+
+class Model(Resource):
+    kind: ClassVar[str] = "Model"
+    cfn_type: ClassVar[str] = "AWS::SageMaker::Model"
+    name_prop: ClassVar[str] = "ModelName"
+
+    ModelName: Val = None
+    ExecutionRoleArn: Val = None
+    PrimaryContainer: Maybe(Container) = None
+    Containers: Maybe(list[Container]) = None
+    VpcConfig: Maybe(VpcConfigSpec) = None
+    EnableNetworkIsolation: Val = None
+    InferenceExecutionConfig: Maybe(Part) = None
+
+    def containers(self) -> Iterator[tuple[tuple, Any]]:
+        """(property path, container) for every container, in order; a
+        container list that is unknown is yielded as the unknown."""
+        if self.PrimaryContainer is not None:
+            yield ("PrimaryContainer",), self.PrimaryContainer
+        if isinstance(self.Containers, list):
+            for i, c in enumerate(self.Containers):
+                yield ("Containers", i), c
+        elif self.Containers is not None:
+            yield ("Containers",), self.Containers
+
+
+class ServerlessSpec(Part):
+    MemorySizeInMB: Val = None
+    MaxConcurrency: Val = None
+    ProvisionedConcurrency: Val = None
+
+
+class ProductionVariant(Part):
+    VariantName: Val = None
+    ModelName: Val = None
+    InstanceType: Val = None
+    InitialInstanceCount: Val = None
+    InitialVariantWeight: Val = None
+    ServerlessConfig: Maybe(ServerlessSpec) = None
+    AcceleratorType: Val = None
+    ManagedInstanceScaling: Maybe(Part) = None
+    RoutingConfig: Maybe(Part) = None
+
+    @property
+    def is_serverless(self) -> bool:
+        return self.ServerlessConfig is not None
+
+
+class DataCaptureSpec(Part):
+    EnableCapture: Val = None
+    InitialSamplingPercentage: Val = None
+    DestinationS3Uri: Val = None
+    KmsKeyId: Val = None
+    CaptureOptions: Maybe(list) = None
+
+
+class AsyncNotificationConfig(Part):
+    SuccessTopic: Val = None
+    ErrorTopic: Val = None
+    IncludeInferenceResponseIn: Maybe(list) = None
+
+
+class AsyncOutputConfig(Part):
+    S3OutputPath: Val = None
+    S3FailurePath: Val = None
+    KmsKeyId: Val = None
+    NotificationConfig: Maybe(AsyncNotificationConfig) = None
+
+
+class AsyncInferenceSpec(Part):
+    OutputConfig: Maybe(AsyncOutputConfig) = None
+    ClientConfig: Maybe(Part) = None  # MaxConcurrentInvocationsPerInstance
+
+
+class EndpointConfig(Resource):
+    kind: ClassVar[str] = "EndpointConfig"
+    cfn_type: ClassVar[str] = "AWS::SageMaker::EndpointConfig"
+    name_prop: ClassVar[str] = "EndpointConfigName"
+
+    EndpointConfigName: Val = None
+    ProductionVariants: Maybe(list[ProductionVariant]) = None
+    ShadowProductionVariants: Maybe(list[ProductionVariant]) = None
+    DataCaptureConfig: Maybe(DataCaptureSpec) = None
+    KmsKeyId: Val = None
+    AsyncInferenceConfig: Maybe(AsyncInferenceSpec) = None
+    ExplainerConfig: Maybe(Part) = None
+    EnableNetworkIsolation: Val = None
+    VpcConfig: Maybe(VpcConfigSpec) = None
+
+    def variants(self) -> list[tuple[tuple, ProductionVariant]]:
+        if isinstance(self.ProductionVariants, list):
+            return [(("ProductionVariants", i), v) for i, v in enumerate(self.ProductionVariants)]
+        return []
+
+
+class CanarySizeSpec(Part):
+    Type: Val = None  # INSTANCE_COUNT | CAPACITY_PERCENT
+    Value: Val = None
+
+
+class TrafficRoutingSpec(Part):
+    Type: Val = None  # ALL_AT_ONCE | CANARY | LINEAR
+    WaitIntervalInSeconds: Val = None
+    CanarySize: Maybe(CanarySizeSpec) = None
+    LinearStepSize: Maybe(CanarySizeSpec) = None
+
+
+class BlueGreenSpec(Part):
+    TrafficRoutingConfiguration: Maybe(TrafficRoutingSpec) = None
+    TerminationWaitInSeconds: Val = None
+    MaximumExecutionTimeoutInSeconds: Val = None
+
+
+class AutoRollbackSpec(Part):
+    Alarms: Maybe(list) = None  # [{AlarmName: ...}]
+
+
+class DeploymentSpec(Part):
+    BlueGreenUpdatePolicy: Maybe(BlueGreenSpec) = None
+    RollingUpdatePolicy: Maybe(Part) = None
+    AutoRollbackConfiguration: Maybe(AutoRollbackSpec) = None
+
+
+class VariantSummary(Part):
+    """Live endpoint state of one variant (DescribeEndpoint)."""
+
+    VariantName: Val = None
+    CurrentWeight: Val = None
+    DesiredWeight: Val = None
+    CurrentInstanceCount: Val = None
+    DesiredInstanceCount: Val = None
+    DeployedImages: Maybe(list) = None
+    CurrentServerlessConfig: Maybe(Part) = None
+
+
+class Endpoint(Resource):
+    kind: ClassVar[str] = "Endpoint"
+    cfn_type: ClassVar[str] = "AWS::SageMaker::Endpoint"
+    name_prop: ClassVar[str] = "EndpointName"
+
+    EndpointName: Val = None
+    EndpointConfigName: Val = None
+    DeploymentConfig: Maybe(DeploymentSpec) = None
+    RetainAllVariantProperties: Val = None
+    # live only
+    EndpointStatus: Val = None
+    CreationTime: Val = None  # ISO 8601
+    LastModifiedTime: Val = None
+    ProductionVariants: Maybe(list[VariantSummary]) = None
+
+    def live_variant(self, name: Any) -> Optional[VariantSummary]:
+        if isinstance(self.ProductionVariants, list):
+            for v in self.ProductionVariants:
+                if same(v.VariantName, name):
+                    return v
+        return None
+
+
+class ModelPackage(Resource):
+    kind: ClassVar[str] = "ModelPackage"
+    cfn_type: ClassVar[str] = "AWS::SageMaker::ModelPackage"
+    name_prop: ClassVar[str] = "ModelPackageName"
+
+    ModelPackageName: Val = None
+    ModelPackageArn: Val = None
+    ModelPackageGroupName: Val = None
+    ModelPackageVersion: Val = None
+    ModelApprovalStatus: Val = None
+    ModelMetrics: Maybe(Part) = None
+    InferenceSpecification: Maybe(Part) = None
+
+    def is_referenced_by(self, value: Any) -> bool:
+        if isinstance(value, str) and value in (self.ModelPackageArn, self.meta.arn):
+            return True
+        return super().is_referenced_by(value)
+
+
+class ModelPackageGroup(Resource):
+    kind: ClassVar[str] = "ModelPackageGroup"
+    cfn_type: ClassVar[str] = "AWS::SageMaker::ModelPackageGroup"
+    name_prop: ClassVar[str] = "ModelPackageGroupName"
+
+    ModelPackageGroupName: Val = None
+
+
+class MonitoringSchedule(Resource):
+    kind: ClassVar[str] = "MonitoringSchedule"
+    cfn_type: ClassVar[str] = "AWS::SageMaker::MonitoringSchedule"
+    name_prop: ClassVar[str] = "MonitoringScheduleName"
+
+    MonitoringScheduleName: Val = None
+    MonitoringScheduleConfig: Maybe(Part) = None
+    EndpointName: Val = None
+    MonitoringType: Val = None  # live summary; CFN: in MonitoringScheduleConfig
+    MonitoringScheduleStatus: Val = None
+
+
+class MonitoringJobDefinition(Resource):
+    """Data quality / model quality / bias / explainability job definitions."""
+
+    kind: ClassVar[str] = "MonitoringJobDefinition"
+    cfn_type: ClassVar[str] = "AWS::SageMaker::DataQualityJobDefinition"
+    name_prop: ClassVar[str] = "JobDefinitionName"
+
+    JobDefinitionName: Val = None
+    monitoring_type: str = "DataQuality"  # DataQuality|ModelQuality|ModelBias|ModelExplainability
+
+
+# ---- autoscaling ----------------------------------------------------------
+
+
+class ScalableTarget(Resource):
+    kind: ClassVar[str] = "ScalableTarget"
+    cfn_type: ClassVar[str] = "AWS::ApplicationAutoScaling::ScalableTarget"
+
+    ServiceNamespace: Val = None
+    ResourceId: Val = None
+    ScalableDimension: Val = None
+    MinCapacity: Val = None
+    MaxCapacity: Val = None
+    RoleARN: Val = None
+    SuspendedState: Maybe(Part) = None
+
+
+class TargetTrackingConfig(Part):
+    TargetValue: Val = None
+    PredefinedMetricSpecification: Maybe(Part) = None
+    CustomizedMetricSpecification: Maybe(Part) = None
+    ScaleInCooldown: Val = None
+    ScaleOutCooldown: Val = None
+    DisableScaleIn: Val = None
+
+
+class ScalingPolicy(Resource):
+    kind: ClassVar[str] = "ScalingPolicy"
+    cfn_type: ClassVar[str] = "AWS::ApplicationAutoScaling::ScalingPolicy"
+    name_prop: ClassVar[str] = "PolicyName"
+
+    PolicyName: Val = None
+    PolicyType: Val = None
+    ServiceNamespace: Val = None
+    ResourceId: Val = None
+    ScalableDimension: Val = None
+    ScalingTargetId: Val = None
+    TargetTrackingScalingPolicyConfiguration: Maybe(TargetTrackingConfig) = None
+    StepScalingPolicyConfiguration: Maybe(Part) = None
+
+
+# ---- CloudWatch -----------------------------------------------------------
+
+
+class Alarm(Resource):
+    kind: ClassVar[str] = "Alarm"
+    cfn_type: ClassVar[str] = "AWS::CloudWatch::Alarm"
+    name_prop: ClassVar[str] = "AlarmName"
+
+    AlarmName: Val = None
+    Namespace: Val = None
+    MetricName: Val = None
+    Statistic: Val = None
+    ExtendedStatistic: Val = None
+    Dimensions: Maybe(list) = None  # [{Name, Value}]
+    Metrics: Maybe(list) = None  # metric math
+    Threshold: Val = None
+    ComparisonOperator: Val = None
+    AlarmActions: Maybe(list) = None
+    StateValue: Val = None  # live
+
+    def dimension(self, name: str) -> Any:
+        if isinstance(self.Dimensions, list):
+            for d in self.Dimensions:
+                if isinstance(d, dict) and d.get("Name") == name:
+                    return d.get("Value")
+        return None
+
+
+class Dashboard(Resource):
+    kind: ClassVar[str] = "Dashboard"
+    cfn_type: ClassVar[str] = "AWS::CloudWatch::Dashboard"
+    name_prop: ClassVar[str] = "DashboardName"
+
+    DashboardName: Val = None
+    DashboardBody: Val = None
+
+
+class LogGroup(Resource):
+    kind: ClassVar[str] = "LogGroup"
+    cfn_type: ClassVar[str] = "AWS::Logs::LogGroup"
+    name_prop: ClassVar[str] = "LogGroupName"
+
+    LogGroupName: Val = None
+    KmsKeyId: Val = None
+    RetentionInDays: Val = None
+
+
+# ---- S3, network, IAM, audit ------------------------------------------------
+
+
+class Bucket(Resource):
+    kind: ClassVar[str] = "Bucket"
+    cfn_type: ClassVar[str] = "AWS::S3::Bucket"
+    name_prop: ClassVar[str] = "BucketName"
+
+    BucketName: Val = None
+    VersioningConfiguration: Maybe(Part) = None  # {Status: Enabled|Suspended}
+    BucketEncryption: Maybe(Part) = None  # {ServerSideEncryptionConfiguration: [...]}
+
+
+class Subnet(Resource):
+    kind: ClassVar[str] = "Subnet"
+    cfn_type: ClassVar[str] = "AWS::EC2::Subnet"
+    name_prop: ClassVar[str] = "SubnetId"
+
+    SubnetId: Val = None
+    VpcId: Val = None
+    AvailabilityZone: Val = None
+    AvailabilityZoneId: Val = None
+
+
+class VpcEndpoint(Resource):
+    kind: ClassVar[str] = "VpcEndpoint"
+    cfn_type: ClassVar[str] = "AWS::EC2::VPCEndpoint"
+
+    VpcEndpointId: Val = None
+    ServiceName: Val = None
+    VpcId: Val = None
+    VpcEndpointType: Val = None
+    SubnetIds: Maybe(list) = None
+
+
+class IamPolicy(Resource):
+    """A policy document: a managed policy, a role's inline policy, or a
+    standalone AWS::IAM::Policy. ``attached_to`` names roles/users/groups."""
+
+    kind: ClassVar[str] = "IamPolicy"
+    cfn_type: ClassVar[str] = "AWS::IAM::Policy"
+    name_prop: ClassVar[str] = "PolicyName"
+
+    PolicyName: Val = None
+    PolicyDocument: Maybe(dict) = None
+    Roles: Maybe(list) = None
+    Users: Maybe(list) = None
+    Groups: Maybe(list) = None
+
+    def statements(self) -> list[tuple[tuple, Any]]:
+        doc = self.PolicyDocument
+        if not isinstance(doc, dict):
+            return []
+        st = doc.get("Statement")
+        if isinstance(st, dict):
+            return [(("PolicyDocument", "Statement"), st)]
+        if isinstance(st, list):
+            return [(("PolicyDocument", "Statement", i), s) for i, s in enumerate(st)]
+        return []
+
+
+class IamRole(Resource):
+    kind: ClassVar[str] = "IamRole"
+    cfn_type: ClassVar[str] = "AWS::IAM::Role"
+    name_prop: ClassVar[str] = "RoleName"
+
+    RoleName: Val = None
+    Arn: Val = None
+    AssumeRolePolicyDocument: Maybe(dict) = None
+    ManagedPolicyArns: Maybe(list) = None
+    Policies: Maybe(list) = None  # inline: [{PolicyName, PolicyDocument}]
+
+    def is_referenced_by(self, value: Any) -> bool:
+        if isinstance(value, str) and self.Arn and value == self.Arn:
+            return True
+        if isinstance(value, str) and isinstance(self.RoleName, str) and value.endswith(":role/" + self.RoleName):
+            return True
+        return super().is_referenced_by(value)
+
+
+class Trail(Resource):
+    kind: ClassVar[str] = "Trail"
+    cfn_type: ClassVar[str] = "AWS::CloudTrail::Trail"
+    name_prop: ClassVar[str] = "TrailName"
+
+    TrailName: Val = None
+    IsLogging: Val = None
+    IsMultiRegionTrail: Val = None
+    S3BucketName: Val = None
+    EventSelectors: Maybe(list) = None
+    AdvancedEventSelectors: Maybe(list) = None
+    HomeRegion: Val = None
+
+
+# ---- live-only facts --------------------------------------------------------
+
+
+class MetricSeries(BaseModel):
+    """One CloudWatch metric of one endpoint variant over the rule's window."""
+
+    namespace: str = "AWS/SageMaker"
+    metric: str  # Invocations, CPUUtilization, GPUUtilization ...
+    stat: str = "Sum"
+    endpoint: str
+    variant: Optional[str] = None
+    account: Optional[str] = None
+    region: Optional[str] = None
+    period: int = 3600
+    start: str = ""  # ISO 8601
+    end: str = ""
+    timestamps: list[str] = Field(default_factory=list)
+    values: list[float] = Field(default_factory=list)
+
+
+class CoverageGap(BaseModel):
+    """Something the audit could not see: makes the affected verdicts unknown."""
+
+    account: Optional[str] = None
+    region: Optional[str] = None
+    service: str = ""
+    operation: str = ""
+    resource: Optional[str] = None  # ARN/name, or None for a whole region/account
+    kinds: list[str] = Field(default_factory=list)  # resource kinds it affects
+    rules: list[str] = Field(default_factory=list)  # rule IDs it affects (empty: any)
+    error: str = ""  # AccessDenied, Throttling, EndpointConnectionError ...
+    message: str = ""
+
+
+RESOURCE_TYPES: tuple[type[Resource], ...] = (
+    Model,
+    EndpointConfig,
+    Endpoint,
+    ModelPackage,
+    ModelPackageGroup,
+    MonitoringSchedule,
+    MonitoringJobDefinition,
+    ScalableTarget,
+    ScalingPolicy,
+    Alarm,
+    Dashboard,
+    LogGroup,
+    Bucket,
+    Subnet,
+    VpcEndpoint,
+    IamPolicy,
+    IamRole,
+    Trail,
+)
+KINDS: dict[str, type[Resource]] = {t.kind: t for t in RESOURCE_TYPES}

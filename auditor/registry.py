@@ -1,0 +1,126 @@
+"""Rule registry: a small typed pipeline, find -> load -> validate.
+
+The built-in pack (the ``rules`` package) and third-party packs are found the
+same way, through the ``sm_audit.rules`` entry-point group; an entry point
+names a Rule class, a module with ``RULES``, or a callable returning rules.
+Order is deterministic (by rule ID). A pack that fails to import, or a rule
+with a duplicate or malformed ID, is rejected with a clear problem that the
+run reports as an error finding; the rest of the rules still run.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Optional
+
+from .rulebase import ID_RE, SLUG_RE, Rule
+
+ENTRY_POINT_GROUP = "sm_audit.rules"
+BUILTIN_MODULE = "rules"
+LEVELS = ("error", "warning", "note")
+
+
+class RegistryError(Exception):
+    pass
+
+
+@dataclass
+class PluginProblem:
+    source: str  # entry point or module
+    message: str
+
+
+@dataclass
+class Registry:
+    rules: dict[str, type[Rule]] = field(default_factory=dict)
+    problems: list[PluginProblem] = field(default_factory=list)
+
+    def add(self, cls: Any, source: str, plugin: Optional[str] = None) -> None:
+        try:
+            validate(cls)
+        except RegistryError as e:
+            self.problems.append(PluginProblem(source, str(e)))
+            return
+        if cls.id in self.rules:
+            other = self.rules[cls.id]
+            self.problems.append(PluginProblem(
+                source, f"rule ID {cls.id} is already registered by {other.__module__}.{other.__qualname__}"))
+            return
+        for other in self.rules.values():
+            if other.slug == cls.slug:
+                self.problems.append(PluginProblem(source, f"rule slug {cls.slug!r} is already used by {other.id}"))
+                return
+        if plugin:
+            cls.plugin = plugin
+        self.rules[cls.id] = cls
+
+    def ordered(self) -> list[type[Rule]]:
+        return [self.rules[k] for k in sorted(self.rules)]
+
+    def get(self, rule_id: str) -> Optional[type[Rule]]:
+        key = rule_id.upper()
+        if key in self.rules:
+            return self.rules[key]
+        for r in self.rules.values():
+            if r.slug == rule_id:
+                return r
+        return None
+
+
+def validate(cls: Any) -> None:
+    if not (isinstance(cls, type) and issubclass(cls, Rule)):
+        raise RegistryError(f"{cls!r} is not an sm-audit Rule class")
+    name = f"{cls.__module__}.{cls.__qualname__}"
+    if not isinstance(cls.id, str) or not ID_RE.match(cls.id):
+        raise RegistryError(f"{name}: malformed rule ID {cls.id!r} (expected letters then 3-4 digits, e.g. SM201)")
+    if not isinstance(cls.slug, str) or not SLUG_RE.match(cls.slug):
+        raise RegistryError(f"{name}: malformed slug {cls.slug!r} (expected kebab-case)")
+    if cls.level not in LEVELS:
+        raise RegistryError(f"{name}: level {cls.level!r} is not one of {', '.join(LEVELS)}")
+    if not cls.title or not cls.policy:
+        raise RegistryError(f"{name}: a rule needs a title and the policy text it enforces")
+    if not cls.targets and cls.check_inventory is Rule.check_inventory:
+        raise RegistryError(f"{name}: declares no target resource kinds and no check_inventory")
+
+
+def _expand(obj: Any) -> Iterable[Any]:
+    if isinstance(obj, type):
+        yield obj
+    elif hasattr(obj, "RULES"):
+        yield from obj.RULES
+    elif callable(obj):
+        yield from obj()
+    elif isinstance(obj, (list, tuple)):
+        yield from obj
+    else:
+        yield obj
+
+
+def _entry_points() -> list[Any]:
+    from importlib.metadata import entry_points
+
+    return sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: (ep.name, ep.value))
+
+
+def load(plugins: bool = True) -> Registry:
+    reg = Registry()
+    builtin = importlib.import_module(BUILTIN_MODULE)
+    for cls in builtin.RULES:
+        reg.add(cls, BUILTIN_MODULE)
+    if not plugins:
+        return reg
+    for ep in _entry_points():
+        if ep.value.split(":")[0] == BUILTIN_MODULE:
+            continue
+        dist = getattr(getattr(ep, "dist", None), "name", None) or ep.name
+        try:
+            obj = ep.load()
+            items = list(_expand(obj))
+        except Exception as e:  # a broken pack must not break the run
+            reg.problems.append(PluginProblem(f"entry point {ep.name} = {ep.value}",
+                                              f"cannot load: {type(e).__name__}: {e}"))
+            continue
+        for cls in items:
+            reg.add(cls, f"entry point {ep.name} = {ep.value}", plugin=dist)
+    return reg

@@ -1,0 +1,193 @@
+"""What a rule is: metadata, a pydantic options model, a doc in fixed
+sections, and a check over one inventory resource.
+
+A rule module (see ``rules/``) looks like::
+
+    @rule
+    class HighAvailability(Rule):
+        '''One-line summary.
+
+        ## What it checks
+        ...
+        ## Why
+        ...
+        ## Example
+        ...
+        ## Fix
+        ...
+        '''
+        id = "SM201"; slug = "high-availability"; ...
+        class Params(RuleParams):
+            min_instances: int = 2
+
+        def check(self, res, ctx):
+            yield Fail(("ProductionVariants", 0, "InitialInstanceCount"), "...")
+
+Rules name property paths; the engine turns them into file:line:col or an
+ARN. A rule never asks where the data came from: it asks whether a value is
+known (``auditor.values``) and yields ``Undecided`` when it is not.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Optional
+
+from pydantic import BaseModel, ConfigDict
+
+from .models.findings import Level, RuleDoc, RuleInfo
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .inventory import Inventory
+    from .models.inventory import Resource
+    from .settings import Settings
+
+ID_RE = re.compile(r"^[A-Z][A-Z0-9]{1,7}[0-9]{3,4}$")
+SLUG_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+DOC_SECTIONS = {
+    "what it checks": "what",
+    "why": "why",
+    "example": "example",
+    "fix": "fix",
+    "remediation": "remediation",
+}
+
+
+class RuleParams(BaseModel):
+    """Base of every rule's options; unknown keys are configuration errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass
+class Fail:
+    """The resource violates the policy at ``path``."""
+
+    path: tuple
+    message: str
+    resource: Optional["Resource"] = None  # another resource than the one checked
+    level: Optional[Level] = None  # override the rule's default level
+    data: dict = field(default_factory=dict)  # facts a remediation can use
+
+
+@dataclass
+class Undecided:
+    """The verdict depends on a value the source cannot tell."""
+
+    path: tuple
+    message: str
+    resource: Optional["Resource"] = None
+    data: dict = field(default_factory=dict)
+
+
+Result = Fail | Undecided
+
+
+class Context:
+    """What a rule sees besides the resource: the inventory, its options and
+    the run's settings (production classification lives here, once)."""
+
+    def __init__(self, inventory: "Inventory", params: Any, settings: "Settings") -> None:
+        self.inventory = inventory
+        self.inv = inventory
+        self.params = params
+        self.settings = settings
+
+    def production(self, res: "Resource") -> Any:
+        from .classify import is_production
+
+        return is_production(res, self.inventory, self.settings)
+
+    @property
+    def now(self):
+        return self.settings.now
+
+
+class Rule:
+    id: ClassVar[str] = ""
+    slug: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    level: ClassVar[Level] = "error"
+    policy: ClassVar[str] = ""  # the policy text it enforces, verbatim
+    section: ClassVar[str] = ""  # seed document section
+    tags: ClassVar[tuple[str, ...]] = ()
+    scope: ClassVar[tuple[str, ...]] = ("static", "live")
+    targets: ClassVar[tuple[str, ...]] = ()  # resource kinds checked one by one
+    remediation: ClassVar[Optional[str]] = None  # action name in auditor.remediation
+    security_severity: ClassVar[Optional[float]] = None  # 0.0-10.0 for security rules
+    help_uri: ClassVar[str] = ""
+    Params: ClassVar[type[RuleParams]] = RuleParams
+    plugin: ClassVar[Optional[str]] = None  # set by the registry for third-party packs
+
+    def __init__(self, params: Optional[RuleParams] = None) -> None:
+        self.params = params if params is not None else self.Params()
+
+    # -- to implement ---------------------------------------------------
+    def check(self, res: "Resource", ctx: Context) -> Iterable[Result]:
+        return ()
+
+    def check_inventory(self, ctx: Context) -> Iterable[tuple["Resource", Result]]:
+        """Account-level checks that have no single resource to start from;
+        yields (resource, result). Default: nothing."""
+        return ()
+
+    def applies(self, ctx: Context) -> bool:
+        """False when the rule cannot run on this source (e.g. live-only)."""
+        return True
+
+    # -- metadata -------------------------------------------------------
+    @classmethod
+    def summary(cls) -> str:
+        doc = textwrap.dedent(cls.__doc__ or "").strip()
+        return doc.split("\n\n", 1)[0].replace("\n", " ").strip() if doc else cls.title
+
+    @classmethod
+    def doc(cls) -> RuleDoc:
+        return parse_doc(cls.__doc__ or "")
+
+    @classmethod
+    def info(cls, params: Optional[RuleParams] = None) -> RuleInfo:
+        p = params if params is not None else cls.Params()
+        return RuleInfo(
+            id=cls.id,
+            slug=cls.slug,
+            title=cls.title,
+            level=cls.level,
+            policy=cls.policy,
+            section=cls.section,
+            tags=list(cls.tags),
+            scope=list(cls.scope),
+            help_uri=cls.help_uri or f"https://github.com/sm-audit/sm-audit/blob/main/docs/rules/{cls.id}.md",
+            security_severity=cls.security_severity,
+            doc=cls.doc(),
+            params=p.model_dump(mode="json"),
+            remediation=cls.remediation,
+            plugin=cls.plugin,
+        )
+
+
+def parse_doc(raw: str) -> RuleDoc:
+    """Split a rule docstring into its fixed ``## Section`` parts."""
+    text = textwrap.dedent(raw)
+    # the first line of a docstring is not indented like the rest
+    lines = raw.strip("\n").split("\n")
+    if lines and lines[0] and not lines[0].startswith(" "):
+        text = lines[0] + "\n" + textwrap.dedent("\n".join(lines[1:]))
+    parts: dict[str, list[str]] = {}
+    current = None
+    for line in text.split("\n"):
+        m = re.match(r"^##\s+(.+?)\s*$", line)
+        if m and m.group(1).lower() in DOC_SECTIONS:
+            current = DOC_SECTIONS[m.group(1).lower()]
+            parts[current] = []
+        elif current:
+            parts[current].append(line)
+    return RuleDoc(**{k: "\n".join(v).strip() for k, v in parts.items()})
+
+
+def rule(cls: type[Rule]) -> type[Rule]:
+    """Declare a rule. Metadata is validated when the registry loads it."""
+    cls.__sm_audit_rule__ = True  # type: ignore[attr-defined]
+    return cls

@@ -1,0 +1,113 @@
+"""Glue shared by every command: rules from the registry and config, rules
+over inventories, suppressions, and the result document."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Iterable, Optional
+
+from . import __version__
+from .config import Config, check_rule_ids, rule_params
+from .engine import RULE_ERROR, RULE_ERROR_SLUG, evaluate, fingerprint, merge_scenarios
+from .inventory import Inventory
+from .models.findings import Evaluation, Finding, Location, ResultDocument, RuleInfo, RunInfo
+from .models.inventory import Resource
+from .rulebase import Context, Rule
+from .settings import Settings
+from . import suppress
+
+
+@dataclass
+class Ruleset:
+    rules: list[Rule] = field(default_factory=list)
+    infos: list[RuleInfo] = field(default_factory=list)
+    problems: list[Finding] = field(default_factory=list)  # broken packs / rules
+
+
+ENGINE_RULES = [
+    RuleInfo(id="SM000", slug="rule-error", title="A rule or rule pack failed", level="error",
+             policy="Every check must run: a rule that fails is reported, never silently skipped.",
+             tags=["engine"], scope=["static", "live"]),
+    RuleInfo(id="SM001", slug="invalid-input", title="Input file cannot be checked", level="error",
+             policy="Every deployment file given to the gate must be a readable, valid template.",
+             tags=["engine"], scope=["static"]),
+]
+
+
+def build_ruleset(cfg: Config, select: Optional[Iterable[str]] = None, scope: Optional[str] = None) -> Ruleset:
+    from . import registry
+
+    reg = registry.load(plugins=cfg.plugins)
+    check_rule_ids(cfg, set(reg.rules))
+    rs = Ruleset()
+    for p in reg.problems:
+        rs.problems.append(Finding(
+            rule=RULE_ERROR, slug=RULE_ERROR_SLUG, level="error", outcome="error",
+            message=f"rule pack rejected: {p.source}: {p.message}",
+            location=Location(), fingerprint=fingerprint(RULE_ERROR, p.source, p.message),
+        ))
+    wanted = {s.upper() for s in select} if select else None
+    for cls in reg.ordered():
+        rc = cfg.rules.get(cls.id)
+        if rc is not None and not rc.enabled:
+            continue
+        if wanted is not None and cls.id not in wanted and cls.slug.upper() not in wanted:
+            continue
+        params = rule_params(cfg, cls)
+        r = cls(params)
+        if rc is not None and rc.level:
+            r.level = rc.level  # instance override of the class default
+        rs.rules.append(r)
+        info = cls.info(params)
+        info.level = r.level
+        rs.infos.append(info)
+    return rs
+
+
+def settings_for(cfg: Config, production: bool) -> Settings:
+    return Settings(
+        production_all=production or cfg.production.all,
+        production_tag_keys=tuple(cfg.production.tag_keys),
+        production_values=tuple(cfg.production.values),
+    )
+
+
+def run_rules(inventories: list[Inventory], rs: Ruleset, settings: Settings) -> tuple[list[Finding], list[Evaluation]]:
+    """Rules over the scenario inventories of one source, merged."""
+    def ctx(rule: Rule, inv: Inventory) -> Context:
+        return Context(inv, rule.params, settings)
+
+    runs = []
+    for inv in inventories:
+        fs, es = evaluate(inv, rs.rules, ctx)
+        runs.append((inv.scenario, fs, es))
+    if not runs:
+        return [], []
+    return merge_scenarios(runs)
+
+
+def finish(run: RunInfo, rs: Ruleset, findings: list[Finding], evaluations: list[Evaluation],
+           resources: dict[str, Resource], cfg: Config, today: Optional[date] = None,
+           gaps: Optional[list] = None) -> ResultDocument:
+    """Suppressions, ordering and the document: same input, same bytes."""
+    findings = list(rs.problems) + findings
+    suppress.apply(findings, resources, cfg, today or date.today())
+    sup = {(f.rule, f.resource.key) for f in findings if f.suppression and f.resource}
+    active = {(f.rule, f.resource.key) for f in findings if not f.suppression and f.resource}
+    for e in evaluations:
+        if (e.rule, e.resource) in sup and (e.rule, e.resource) not in active:
+            e.outcome = "suppressed"
+    findings.sort(key=Finding.sort_key)
+    evaluations.sort(key=lambda e: (e.rule, e.resource))
+    used = {f.rule for f in findings}
+    infos = list(rs.infos) + [i for i in ENGINE_RULES if i.id in used]
+    infos.sort(key=lambda i: i.id)
+    return ResultDocument(
+        tool={"name": "sm-audit", "version": __version__},
+        run=run,
+        rules=infos,
+        findings=findings,
+        evaluations=evaluations,
+        gaps=gaps or [],
+    )
