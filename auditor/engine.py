@@ -165,6 +165,8 @@ def evaluate(inv: Inventory, rules: list[Rule], ctx_factory) -> tuple[list[Findi
     for rule in rules:
         ctx: Context = ctx_factory(rule, inv)
         col = _Collector(inv, rule)
+        if "static" not in rule.scope and not inv.complete:
+            continue  # live-only rules say nothing about templates
         try:
             if not rule.applies(ctx):
                 continue

@@ -1,0 +1,34 @@
+from .helpers import scan_text, summary
+
+BAD = """\
+Resources:
+  Config:
+    Type: AWS::SageMaker::EndpointConfig
+    Properties:
+      Tags:
+        - {Key: Environment, Value: prod}
+      ProductionVariants:
+        - VariantName: AllTraffic
+          ModelName: m
+          InstanceType: ml.m5.large
+          InitialInstanceCount: 1
+"""
+
+
+def test_single_instance_production_variant_fails(tmp_path):
+    fs = scan_text(tmp_path, BAD, rule="SM201")
+    assert summary(fs) == [("SM201", "Config", 11, "fail")]
+    assert fs[0].path == "ProductionVariants[0].InitialInstanceCount"
+    assert fs[0].message == "variant AllTraffic runs on 1 instance(s); production needs at least 2"
+
+
+def test_non_production_is_not_checked(tmp_path):
+    assert scan_text(tmp_path, BAD.replace("prod}", "dev}"), rule="SM201") == []
+
+
+def test_unknown_count_is_unknown_not_pass(tmp_path):
+    text = BAD.replace("InitialInstanceCount: 1", "InitialInstanceCount: !Ref Count")
+    text = "Parameters:\n  Count: {Type: Number}\n" + text
+    fs = scan_text(tmp_path, text, rule="SM201")
+    assert summary(fs) == [("SM201", "Config", 13, "unknown")]
+    assert "parameter Count has no default" in fs[0].message
