@@ -79,10 +79,15 @@ def resource_ref(res: Resource) -> ResourceRef:
     )
 
 
-def problem_finding(p: InputProblem, inv: Optional[Inventory] = None) -> Finding:
+def problem_finding(p: InputProblem, inv: Optional[Inventory] = None,
+                    positions: Optional[dict] = None) -> Finding:
+    """An input problem as an SM001 finding. ``positions`` (doc index -> path
+    -> Span) locates problems in files that produced no inventory."""
     line, col, end_line, end_col = p.line, p.column, None, None
-    if p.path and inv is not None:
-        span = inv.positions.get(p.file, {}).get(p.doc, {}).get(tuple(p.path))
+    if positions is None and inv is not None:
+        positions = inv.positions.get(p.file, {})
+    if p.path and positions:
+        span = positions.get(p.doc, {}).get(tuple(p.path))
         if span is not None:
             line, col, end_line, end_col = span.line, span.column, span.end_line, span.end_column
     return Finding(

@@ -27,8 +27,7 @@ def scan(paths: list[str], cfg: Config, production: bool = False, select: Option
             skipped += 1
             continue
         scanned += 1
-        first = fr.inventories[0] if fr.inventories else None
-        findings.extend(problem_finding(p, first) for p in fr.problems)
+        findings.extend(problem_finding(p, positions=fr.positions) for p in fr.problems)
         fs, es = run_rules(fr.inventories, rs, settings)
         findings.extend(fs)
         evaluations.extend(es)

@@ -1,16 +1,15 @@
 """The ``sm-audit`` command line. Sub-commands live in their own modules and
 are imported only when run, so ``sm-audit --version`` and static scans stay
-fast (boto3 is never imported on the static path)."""
+fast (boto3 is never imported on the static path; ``--version`` does not
+even import click)."""
 
 from __future__ import annotations
 
 import os
 import sys
-
-import click
+from typing import Any
 
 from .. import __version__
-from ..exitcodes import Exit, for_exception
 
 COMMANDS = {
     "scan": ("auditor.cli.scan_cmd", "scan"),
@@ -28,43 +27,74 @@ HELP = {
     "report": "Render or merge saved JSON results.",
     "rules": "List the rules, or explain one.",
 }
+_APP: dict[str, Any] = {}
 
 
-class LazyGroup(click.Group):
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
+def _build() -> dict[str, Any]:
+    """The click group, built on first use."""
+    if _APP:
+        return _APP
+    import importlib
 
-    def get_command(self, ctx: click.Context, name: str):
-        if name not in COMMANDS:
-            return None
-        import importlib
+    import click
 
-        module, attr = COMMANDS[name]
-        try:
-            return getattr(importlib.import_module(module), attr)
-        except ModuleNotFoundError as e:
-            if e.name and e.name.startswith("auditor.cli."):
-                return None  # command not built into this version
-            raise
+    class LazyGroup(click.Group):
+        def list_commands(self, ctx: click.Context) -> list[str]:
+            return sorted(COMMANDS)
 
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(n, HELP[n]) for n in sorted(COMMANDS)]
-        with formatter.section("Commands"):
-            formatter.write_dl(rows)
+        def get_command(self, ctx: click.Context, name: str):
+            if name not in COMMANDS:
+                return None
+            module, attr = COMMANDS[name]
+            try:
+                return getattr(importlib.import_module(module), attr)
+            except ModuleNotFoundError as e:
+                if e.name and e.name.startswith("auditor.cli."):
+                    return None  # command not built into this version
+                raise
+
+        def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+            rows = [(n, HELP[n]) for n in sorted(COMMANDS)]
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+    @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+    @click.version_option(__version__, "--version", prog_name="sm-audit", message="%(prog)s %(version)s")
+    def cli() -> None:
+        """Policy-as-code linter and compliance auditor for SageMaker deployments.
+
+        Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it
+        (invalid input files count), 2 usage or configuration error, 3 internal
+        error.
+        """
+
+    _APP.update(cli=cli, LazyGroup=LazyGroup)
+    return _APP
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", prog_name="sm-audit", message="%(prog)s %(version)s")
-def cli() -> None:
-    """Policy-as-code linter and compliance auditor for SageMaker deployments.
+def __getattr__(name: str) -> Any:  # ``from auditor.cli import cli`` keeps working
+    if name in ("cli", "LazyGroup"):
+        return _build()[name]
+    raise AttributeError(name)
 
-    Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it
-    (invalid input files count), 2 usage or configuration error, 3 internal
-    error.
-    """
+
+def _fast_version(argv: list[str] | None) -> bool:
+    """``sm-audit --version`` answers before click is imported (start-up time)."""
+    args = sys.argv[1:] if argv is None else argv
+    if list(args) == ["--version"]:
+        sys.stdout.write(f"sm-audit {__version__}\n")
+        return True
+    return False
 
 
 def main(argv: list[str] | None = None) -> None:
+    if _fast_version(argv):
+        sys.exit(0)
+    import click
+
+    from ..exitcodes import Exit, for_exception
+
+    cli = _build()["cli"]
     try:
         rc = cli.main(args=argv, prog_name="sm-audit", standalone_mode=False)
     except click.exceptions.Exit as e:

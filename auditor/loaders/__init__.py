@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Iterable
 
 from .errors import InputProblem
-from .marked import LoadError, decode, load_text
+from .marked import MAX_BYTES, LoadError, decode, load_text
 
 EXTENSIONS = (".yaml", ".yml", ".json", ".template")
 SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache", "cdk.out.assets"}
@@ -25,6 +25,7 @@ class FileResult:
     problems: list[InputProblem] = field(default_factory=list)
     skipped: bool = False  # a YAML/JSON file that is not a template (directory scans)
     kind: str = ""  # template | api | snapshot
+    positions: dict = field(default_factory=dict)  # doc index -> path -> Span (for problems)
 
 
 def discover(paths: Iterable[str]) -> tuple[list[tuple[str, bool]], list[InputProblem]]:
@@ -56,7 +57,16 @@ def display_path(path: str) -> str:
     return Path(rel if not rel.startswith("..") else path).as_posix()
 
 
+def _looks_like_template(text: str) -> bool:
+    return any(m in text for m in MARKERS)
+
+
 def load_file(path: str, explicit: bool) -> FileResult:
+    """Parse one file. In a directory scan (``explicit`` False) a YAML/JSON file
+    that names none of the template markers, or parses into something that is
+    no template, is skipped; a file that looks like one but cannot be read is
+    an input problem. Binary and empty files with a template extension are
+    problems either way: nothing tells them apart from a broken template."""
     from .api import is_api_document, load_api
     from .snapshot import is_snapshot, load_snapshot
     from .template import is_template, load_template
@@ -65,24 +75,40 @@ def load_file(path: str, explicit: bool) -> FileResult:
     result = FileResult(name)
     try:
         with open(path, "rb") as fh:
-            raw = fh.read()
+            size = os.fstat(fh.fileno()).st_size
+            raw = fh.read(MAX_BYTES + 1)  # never more than the limit into memory
     except OSError as e:
         result.problems.append(InputProblem(name, f"cannot read file: {e.strerror or e}"))
         return result
-    try:
-        text = decode(raw)
-        if not explicit and not any(m in text for m in MARKERS):
+    if len(raw) > MAX_BYTES:
+        if not explicit and not _looks_like_template(raw[:65536].decode("utf-8", "replace")):
             result.skipped = True
             return result
-        if not text.strip():
-            raise LoadError("empty file")
-        docs = load_text(text, path.lower().endswith(".json"))
+        result.problems.append(InputProblem(
+            name, f"file is {max(size, len(raw)):,} bytes; the limit is {MAX_BYTES:,} "
+                  "(CloudFormation itself accepts at most 1 MB)"))
+        return result
+    try:
+        text = decode(raw)
     except LoadError as e:
-        if not explicit and not any(m in raw.decode("utf-8", "replace") for m in MARKERS):
-            result.skipped = True  # a broken file that is no template anyway
+        if not explicit and e.message.startswith("not valid UTF-8") and \
+                not _looks_like_template(raw.decode("utf-8", "replace")):
+            result.skipped = True
             return result
         result.problems.append(InputProblem(name, e.message, line=e.line, column=e.column))
         return result
+    if not text.strip():
+        result.problems.append(InputProblem(name, "empty file: expected a template or deployment file"))
+        return result
+    if not explicit and not _looks_like_template(text):
+        result.skipped = True
+        return result
+    try:
+        docs = load_text(text, path.lower().endswith(".json"))
+    except LoadError as e:
+        result.problems.append(InputProblem(name, e.message, line=e.line, column=e.column))
+        return result
+    result.positions = {d.index: d.positions for d in docs}
     docs = [d for d in docs if d.data is not None]
     if len(docs) == 1 and is_snapshot(docs[0].data):
         result.kind = "snapshot"

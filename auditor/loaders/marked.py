@@ -15,6 +15,7 @@ of eating memory).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,15 +86,18 @@ def _scalar(node: yaml.ScalarNode) -> Any:
 
 
 class _Builder:
-    def __init__(self) -> None:
+    def __init__(self, budget: int = MAX_NODES) -> None:
         self.positions: dict[Path, Span] = {}
         self.nodes = 0
+        # Without aliases a document cannot have more nodes than its text has
+        # characters; more means alias expansion ("billion laughs").
+        self.budget = budget
 
     def build(self, node: yaml.Node, path: Path, depth: int) -> Any:
         self.nodes += 1
-        if self.nodes > MAX_NODES:
+        if self.nodes > self.budget:
             raise LoadError(
-                f"document expands to more than {MAX_NODES:,} nodes (YAML alias expansion?)",
+                f"document expands to more than {self.budget:,} nodes (YAML alias expansion?)",
                 node.start_mark.line + 1,
                 node.start_mark.column + 1,
             )
@@ -191,18 +195,37 @@ def _yaml_error(e: yaml.YAMLError) -> LoadError:
     return LoadError(msg)
 
 
-def load_yaml(text: str) -> list[Document]:
-    """Every YAML document in ``text`` with its positions."""
+# libyaml's composer recurses in C and overflows the stack somewhere past
+# 10,000 levels (a segfault, not an exception). Every nesting level costs at
+# least one of these characters or one column of indentation, so below this
+# bound the C composer is safe; above it the pure-Python composer is used,
+# whose recursion ends in a RecursionError we report.
+_C_SAFE_NESTING = 5000
+_INDENT = re.compile(r"^[ \t]*", re.M)
+
+
+def _may_nest_deeply(text: str) -> bool:
+    bound = text.count("[") + text.count("{") + text.count("- ") + text.count("? ")
+    if bound <= _C_SAFE_NESTING:
+        bound += max((len(m) for m in _INDENT.findall(text)), default=0)
+    return bound > _C_SAFE_NESTING
+
+
+def load_yaml(text: str, shallow: bool = False) -> list[Document]:
+    """Every YAML document in ``text`` with its positions. ``shallow``: the
+    caller knows the nesting is modest (JSON that ``json`` already parsed)."""
     docs: list[Document] = []
+    budget = min(MAX_NODES, len(text) + 1000)
+    loader_cls = _Loader if shallow or not _may_nest_deeply(text) else yaml.SafeLoader
     try:
-        loader = _Loader(text)
+        loader = loader_cls(text)
         try:
             index = 0
             while loader.check_node():
                 node = loader.get_node()
                 if node is None:
                     break
-                b = _Builder()
+                b = _Builder(budget)
                 docs.append(Document(b.build(node, (), 0), b.positions, index))
                 index += 1
         finally:
@@ -223,10 +246,17 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict:
     return out
 
 
+# YAML rejects JSON's surrogate-pair escapes; for positions only, a same-length
+# stand-in keeps every column where it was.
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
 def load_json(text: str) -> list[Document]:
-    """Strict JSON; positions come from composing the same text as YAML (a JSON
-    document is a YAML flow document), and where that fails we keep the data
-    without positions rather than lose the file."""
+    """Strict JSON. The data comes from ``json``; positions come from composing
+    the same text as YAML (a JSON document is a YAML flow document: same
+    structure, same keys). Where that fails we keep the data without
+    positions rather than lose the file."""
+    text = text.lstrip("\ufeff")
     try:
         data = json.loads(text, object_pairs_hook=_no_duplicates)
     except json.JSONDecodeError as e:
@@ -236,18 +266,30 @@ def load_json(text: str) -> list[Document]:
     except LoadError as e:
         # json gives no position for duplicates: find it through YAML, which does
         try:
-            load_yaml(text)
+            load_yaml(text, shallow=True)
         except LoadError as ye:
             raise ye from None
         raise e from None
     try:
-        docs = load_yaml(text)
-        if len(docs) == 1 and docs[0].data == data:
-            return docs
-    except LoadError:
-        pass
+        docs = load_yaml(_SURROGATE.sub(r"\\u0041", text), shallow=True)
+    except LoadError as e:
+        if e.message.startswith(("nesting deeper", "document expands")):
+            raise
+        docs = []
+    if len(docs) == 1:
+        return [Document(data, docs[0].positions, 0)]
     return [Document(data, {}, 0)]
 
 
 def load_text(text: str, is_json: bool) -> list[Document]:
-    return load_json(text) if is_json else load_yaml(text)
+    """``.json`` files are strict JSON. Other files that look like JSON
+    (``.template`` files often are) try JSON first and fall back to YAML,
+    which also reads flow mappings with unquoted keys."""
+    if is_json:
+        return load_json(text)
+    if text.lstrip("\ufeff \t\r\n").startswith("{"):
+        try:
+            return load_json(text)
+        except LoadError:
+            pass
+    return load_yaml(text)
