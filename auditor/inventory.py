@@ -146,6 +146,80 @@ class Inventory:
                 out.append(t)
         return out
 
+    def unresolved_targets_for(self, endpoint: Endpoint, variant_name: Any) -> list[ScalableTarget]:
+        """SageMaker targets in scope that may or may not scale this variant:
+        the ResourceId cannot be split, or its endpoint/variant parts cannot
+        be proven equal or different (one side symbolic)."""
+        out = []
+        sure = self.scalable_targets_for(endpoint, variant_name)
+        for t in self.of("ScalableTarget"):
+            if not _same_scope(t, endpoint) or t in sure:
+                continue
+            if is_known(t.ServiceNamespace) and t.ServiceNamespace not in (None, "sagemaker"):
+                continue
+            ep, var = parse_variant_resource_id(t.ResourceId)
+            if ep is None:
+                if not is_known(t.ResourceId):
+                    out.append(t)
+                continue
+            if (endpoint.is_referenced_by(ep) or _maybe_same(ep, endpoint.name)) and _maybe_same(var, variant_name):
+                out.append(t)
+        return out
+
+    def monitoring_schedules_for(self, endpoint: Endpoint) -> tuple[list[Any], list[Any]]:
+        """(schedules that monitor the endpoint, schedules that may: their
+        endpoint name cannot be told apart from it)."""
+        sure, maybe = [], []
+        for s in self.of("MonitoringSchedule"):
+            if not _same_scope(s, endpoint):
+                continue
+            names = [n for n in self._schedule_endpoints(s) if n is not None]
+            if any(endpoint.is_referenced_by(n) for n in names):
+                sure.append(s)
+            elif (not names and not self.complete) or any(_maybe_same(n, endpoint.name) for n in names):
+                maybe.append(s)
+        return sure, maybe
+
+    def job_definition_of(self, schedule: Any) -> Any:
+        """The monitoring job definition a schedule names, None, or an Unknown."""
+        ref = _get(schedule.MonitoringScheduleConfig, "MonitoringJobDefinitionName")
+        return self.find("MonitoringJobDefinition", ref, schedule) if ref is not None else None
+
+    def monitoring_type_of(self, schedule: Any) -> Any:
+        """DataQuality | ModelQuality | ModelBias | ModelExplainability, or an Unknown."""
+        if schedule.MonitoringType is not None:
+            return schedule.MonitoringType
+        cfg = schedule.MonitoringScheduleConfig
+        if cfg is not None and not is_known(cfg):
+            return cfg
+        if _get(cfg, "MonitoringType") is not None:
+            return _get(cfg, "MonitoringType")
+        jd = self.job_definition_of(schedule)
+        if isinstance(jd, Unknown):
+            return jd
+        if jd is not None:
+            return jd.monitoring_type
+        if _get(cfg, "MonitoringJobDefinition") is not None:
+            return "DataQuality"  # inline definitions without a type are data quality (the API default)
+        return Unknown(f"monitoring schedule {schedule.label} names no monitoring type")
+
+    def _schedule_endpoints(self, s: Any) -> list[Any]:
+        names = [s.EndpointName]
+        cfg = s.MonitoringScheduleConfig
+        if cfg is not None and not is_known(cfg):
+            return names + [cfg]
+        inputs = _get(_get(cfg, "MonitoringJobDefinition"), "MonitoringInputs")
+        for i in inputs if isinstance(inputs, list) else []:
+            names.append(_get(_get(i, "EndpointInput"), "EndpointName"))
+        jd = self.job_definition_of(s)
+        if isinstance(jd, Unknown):
+            names.append(jd)
+        elif jd is not None:
+            for key in ("DataQualityJobInput", "ModelQualityJobInput", "ModelBiasJobInput",
+                        "ModelExplainabilityJobInput"):
+                names.append(_get(_get(getattr(jd, key, None), "EndpointInput"), "EndpointName"))
+        return names
+
     def policies_for(self, target: ScalableTarget) -> list[ScalingPolicy]:
         out = []
         for p in self.of("ScalingPolicy"):
@@ -177,6 +251,38 @@ class Inventory:
             if any(n is not None and endpoint.is_referenced_by(n) for n in names):
                 out.append(a)
         return out
+
+    def endpoint_alarms(self, endpoint: Endpoint, dimensions: tuple[str, ...] = ("EndpointName", "Endpoint")
+                        ) -> tuple[list[Alarm], list[Alarm]]:
+        """(alarms whose endpoint dimension names it, alarms that may: the
+        dimension value cannot be told apart from its name). Looks at the
+        alarm's own Dimensions and at every MetricStat of metric math;
+        Model Monitor metrics use ``Endpoint``, endpoint metrics ``EndpointName``."""
+        sure, maybe = [], []
+        for a in self.of("Alarm"):
+            if not _same_scope(a, endpoint):
+                continue
+            names = alarm_dimension_values(a, dimensions)
+            if any(endpoint.is_referenced_by(n) for n in names):
+                sure.append(a)
+            elif any(_maybe_same(n, endpoint.name) for n in names):
+                maybe.append(a)
+        return sure, maybe
+
+    def log_group_for(self, endpoint: Endpoint) -> Any:
+        """The endpoint's ``/aws/sagemaker/Endpoints/<name>`` log group, None
+        (live: it does not exist) or an Unknown (a template cannot tell:
+        SageMaker creates the group itself)."""
+        for g in self.of("LogGroup"):
+            if not _same_scope(g, endpoint):
+                continue
+            rest = strip_prefix(g.LogGroupName, ENDPOINT_LOG_PREFIX)
+            if rest is not None and endpoint.is_referenced_by(rest):
+                return g
+        if self.complete and endpoint.meta.is_live:
+            return None
+        return Unknown("SageMaker creates the log group at the endpoint's first invocation; a template "
+                       "that does not declare it cannot tell")
 
     def metric(self, endpoint: str, variant: Optional[str], metric: str, account=None, region=None) -> Optional[MetricSeries]:
         for m in self.metrics:
@@ -216,6 +322,58 @@ def same_name(a: Any, b: Any) -> bool:
     return same(a, b)
 
 
+def _get(obj: Any, key: str) -> Any:
+    """A property of a dict or a modelled part; None when absent or not a mapping."""
+    if isinstance(obj, dict):
+        return obj.get(key)
+    if obj is not None and is_known(obj) and hasattr(obj, "model_fields_set"):
+        return getattr(obj, key, None)
+    return None
+
+
+def _maybe_same(a: Any, b: Any) -> bool:
+    """Could two names be equal once deployed? Two different literals cannot;
+    anything symbolic might (a CFN-generated name never equals a literal)."""
+    if same(a, b):
+        return True
+    if isinstance(a, Unknown) or isinstance(b, Unknown):
+        return True
+    if is_known(a) and is_known(b):
+        return False
+    for x, y in ((a, b), (b, a)):
+        if isinstance(x, Sym) and x.kind == "resource":
+            return isinstance(y, Sym) and y.kind == "resource" and y.key == x.key
+    return True
+
+
+ENDPOINT_LOG_PREFIX = "/aws/sagemaker/Endpoints/"
+
+
+def alarm_dimension_values(alarm: Alarm, names: Iterable[str]) -> list[Any]:
+    """Values of the named dimensions on an alarm and its metric-math metrics."""
+    names = tuple(names)
+    dims: list[Any] = [alarm.Dimensions]
+    if isinstance(alarm.Metrics, list):
+        for m in alarm.Metrics:
+            dims.append(_get(_get(_get(m, "MetricStat"), "Metric"), "Dimensions"))
+    out = []
+    for group in dims:
+        for d in group if isinstance(group, list) else []:
+            if isinstance(d, dict) and d.get("Name") in names and d.get("Value") is not None:
+                out.append(d["Value"])
+    return out
+
+
+def strip_prefix(value: Any, prefix: str) -> Any:
+    """``value`` without a literal ``prefix`` (keeping symbolic parts), or None."""
+    if isinstance(value, str):
+        return value[len(prefix):] if value.startswith(prefix) else None
+    if isinstance(value, Str) and value.literal_prefix().startswith(prefix):
+        head = value.parts[0][len(prefix):]
+        return Str.build((head,) + tuple(value.parts[1:]))
+    return None
+
+
 def parse_variant_resource_id(rid: Any) -> tuple[Any, Any]:
     """``endpoint/<ep>/variant/<variant>`` -> (ep, variant); (None, None) when
     the id is not of that shape or cannot be split."""
@@ -233,3 +391,77 @@ def parse_variant_resource_id(rid: Any) -> tuple[Any, Any]:
 def iter_kinds(inv: Inventory, kinds: Iterable[str]) -> Iterator[Resource]:
     for k in kinds:
         yield from inv.of(k)
+
+
+# ---- model artifacts and their buckets (SM102, SM403, SM602) ----------------
+
+def artifact_locations(model: Any) -> list[tuple[tuple, Any]]:
+    """(property path, S3 URI) of every container artifact of a model:
+    ``ModelDataUrl`` and ``ModelDataSource.S3DataSource.S3Uri``."""
+    out: list[tuple[tuple, Any]] = []
+    for path, c in model.containers():
+        if not is_known(c) or c is None:
+            continue
+        if getattr(c, "ModelDataUrl", None) is not None:
+            out.append((path + ("ModelDataUrl",), c.ModelDataUrl))
+        src = getattr(c, "ModelDataSource", None)
+        s3 = getattr(src, "S3DataSource", None) if src is not None and is_known(src) else None
+        uri = getattr(s3, "S3Uri", None) if s3 is not None and is_known(s3) else None
+        if uri is not None:
+            out.append((path + ("ModelDataSource", "S3DataSource", "S3Uri"), uri))
+    return out
+
+
+def s3_bucket_of(uri: Any) -> Any:
+    """The bucket an S3 URI names: a plain name, a symbolic name (``Sym``/``Str``
+    from a Ref or Sub), an ``Unknown`` when the template cannot tell, or None
+    when the value is not an S3 location."""
+    if isinstance(uri, str):
+        if uri.startswith("s3://"):
+            return uri[5:].split("/", 1)[0] or None
+        if uri.startswith("https://"):
+            host, _, rest = uri[8:].partition("/")
+            if host.startswith("s3.") or host.startswith("s3-"):  # path style
+                return rest.split("/", 1)[0] or None
+            if ".s3." in host or ".s3-" in host:  # virtual-hosted style
+                return host.split(".s3", 1)[0]
+        return None
+    if isinstance(uri, Str):
+        parts = uri.split("/")
+        if len(parts) >= 3 and parts[0] == "s3:" and parts[1] == "":
+            return parts[2]
+        if isinstance(parts[0], str) and parts[0] != "s3:":
+            return None if parts[0] not in ("", "https:") else Unknown(f"cannot tell the bucket of {uri.describe()}")
+        return Unknown(f"the artifact location {uri.describe()}")
+    if isinstance(uri, (Sym, Unknown)):
+        return Unknown(f"the artifact location is unknown ({uri.describe()})")
+    return None
+
+
+def models_using_bucket(inv: Inventory, bucket: Any) -> list[Any]:
+    """Models in the bucket's scope whose artifacts live in it."""
+    out = []
+    for m in inv.models:
+        if not _same_scope(m, bucket):
+            continue
+        if any(bucket.is_referenced_by(s3_bucket_of(u)) for _, u in artifact_locations(m)):
+            out.append(m)
+    return out
+
+
+def gaps_named(inv: Inventory, name: Any, kind: str, near: Resource, rule_id: str) -> list[CoverageGap]:
+    """Coverage gaps about a resource that is not in the inventory (by name or kind)."""
+    out = []
+    for g in inv.gaps:
+        if g.account and near.meta.account and g.account != near.meta.account:
+            continue
+        if g.region and near.meta.region and g.region != near.meta.region:
+            continue
+        if g.rules and rule_id not in g.rules:
+            continue
+        if g.resource is not None:
+            if isinstance(name, str) and (g.resource == name or g.resource.endswith(":::" + name)):
+                out.append(g)
+        elif not g.kinds or kind in g.kinds:
+            out.append(g)
+    return out

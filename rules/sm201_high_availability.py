@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from auditor.rulebase import Fail, Rule, RuleParams, Undecided, rule
-from auditor.values import as_number, display, is_known, why_unknown
+from auditor.values import Unknown, as_number, display, is_known, why_unknown
 
 
 @rule
@@ -16,6 +16,16 @@ class HighAvailability(Rule):
     least `min_instances`, and the model it serves runs in VPC subnets that
     span at least `min_azs` Availability Zones. Serverless variants are not
     instance-based and are skipped.
+
+    The zones come from the inventory's subnets (`AWS::EC2::Subnet`
+    `AvailabilityZone` in the template; live: DescribeSubnets). A subnet that
+    is not in the template or inventory, or whose zone cannot be told (e.g.
+    `!Select [0, !GetAZs ""]`), makes the result *unknown* unless the known
+    subnets already span enough zones. A model without `VpcConfig` fails:
+    SageMaker then places the instances in its own network with no
+    Availability Zone guarantee you can verify or control, so multi-AZ
+    placement cannot be shown, and a production policy that asks for it is
+    not met.
 
     ## Why
     One instance is one failure away from an outage; a single AZ is one
@@ -78,6 +88,62 @@ class HighAvailability(Rule):
                            f"{self.params.min_instances}",
                            data={"variant": display(v.VariantName), "current": int(n),
                                  "wanted": self.params.min_instances})
+        yield from self._zones(res, ctx)
+
+    def _zones(self, res, ctx):
+        """Multi-AZ: the subnets of each served model span >= min_azs zones."""
+        seen: set[str] = set()
+        for path, v in res.variants():
+            if v.is_serverless or v.ModelName is None:
+                continue
+            model = ctx.inv.model_of(v, res)
+            if model is None or isinstance(model, Unknown):
+                why = why_unknown(model) if model is not None else "it is not in the inventory"
+                yield Undecided(path + ("ModelName",), f"variant {display(v.VariantName)}: cannot check the "
+                                                       f"Availability Zones of model {display(v.ModelName)}: {why}")
+                continue
+            if model.key in seen:
+                continue
+            seen.add(model.key)
+            yield from self._model_zones(model, ctx)
+
+    def _model_zones(self, model, ctx):
+        want = self.params.min_azs
+        vpc = model.VpcConfig
+        if vpc is None:
+            yield Fail(("VpcConfig",), f"model {model.label} has no VpcConfig: cannot verify multi-AZ placement "
+                                       f"without VpcConfig subnets; production needs subnets in at least {want} "
+                                       f"Availability Zones", resource=model, data={"model": display(model.name)})
+            return
+        subnets = vpc.Subnets if is_known(vpc) else vpc
+        if not is_known(subnets):
+            yield Undecided(("VpcConfig", "Subnets"), f"subnets of model {model.label} cannot be determined "
+                                                      f"({why_unknown(subnets)})", resource=model)
+            return
+        zones, unknown = set(), []
+        for s in subnets if isinstance(subnets, list) else []:
+            sub = ctx.inv.find("Subnet", s, model)
+            zone = None
+            if sub is not None and not isinstance(sub, Unknown):
+                zone = sub.AvailabilityZone if sub.AvailabilityZone is not None else sub.AvailabilityZoneId
+            if isinstance(zone, str):
+                zones.add(zone)
+            else:
+                why = why_unknown(zone) if zone is not None else (
+                    "not in the inventory" if sub is None else why_unknown(sub) if isinstance(sub, Unknown)
+                    else "no AvailabilityZone")
+                unknown.append(f"{display(s)} ({why})")
+        if len(zones) >= want:
+            return
+        found = f"{len(zones)} Availability Zone(s)" + (f" ({', '.join(sorted(zones))})" if zones else "")
+        if unknown:
+            yield Undecided(("VpcConfig", "Subnets"), f"model {model.label}: subnets span {found} as far as known; "
+                                                      f"zone unknown for subnet(s) {', '.join(unknown)}",
+                            resource=model)
+        else:
+            yield Fail(("VpcConfig", "Subnets"), f"model {model.label} runs in subnets spanning {found}; "
+                                                 f"production needs at least {want}", resource=model,
+                       data={"model": display(model.name), "zones": sorted(zones), "wanted": want})
 
 
 RULE = HighAvailability

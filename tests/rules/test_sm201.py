@@ -12,6 +12,19 @@ Resources:
           ModelName: m
           InstanceType: ml.m5.large
           InitialInstanceCount: 1
+  M:
+    Type: AWS::SageMaker::Model
+    Properties:
+      ModelName: m
+      VpcConfig:
+        SecurityGroupIds: [sg-1]
+        Subnets: [!Ref SubnetA, !Ref SubnetB]
+  SubnetA:
+    Type: AWS::EC2::Subnet
+    Properties: {VpcId: vpc-1, CidrBlock: 10.0.0.0/24, AvailabilityZone: us-east-1a}
+  SubnetB:
+    Type: AWS::EC2::Subnet
+    Properties: {VpcId: vpc-1, CidrBlock: 10.0.1.0/24, AvailabilityZone: us-east-1b}
 """
 
 

@@ -1,0 +1,1 @@
+"""Data files the built-in rules read (sources noted inside each file)."""
