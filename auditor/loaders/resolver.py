@@ -21,7 +21,7 @@ import json
 import re
 from typing import Any
 
-from ..values import Str, Sym, Unknown, is_known
+from ..values import Str, Sym, Unknown, is_known, to_jsonable
 
 NOVALUE = object()  # AWS::NoValue: the property is removed
 
@@ -227,8 +227,10 @@ class Resolver:
             idx = self.value(arg[0], tpath + (0,), (), None)
             items = self.value(arg[1], tpath + (1,), (), None)
             try:
+                if isinstance(idx, bool):
+                    raise TypeError
                 idx = int(idx)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 return Unknown("Fn::Select index cannot be determined")
             if isinstance(items, list):
                 if 0 <= idx < len(items):
@@ -261,7 +263,9 @@ class Resolver:
             found = self.mappings.get(keys[0], {})
             found = found.get(keys[1], {}) if isinstance(found, dict) else {}
             if isinstance(found, dict) and keys[2] in found:
-                return self.value(found[keys[2]], ("Mappings", keys[0], keys[1], keys[2]), rpath, None)
+                # Mappings hold literals only (CloudFormation allows no functions
+                # there); resolving them could loop through FindInMap
+                return _literal(found[keys[2]], "Mappings." + ".".join(keys))
             if default is not None:
                 return default
             return Unknown(f"mapping {'/'.join(keys)} is not defined")
@@ -275,7 +279,7 @@ class Resolver:
             inner = self.value(arg, tpath, (), None)
             try:
                 return json.dumps(inner, separators=(",", ":"))
-            except TypeError:
+            except (TypeError, ValueError):
                 return Unknown("Fn::ToJsonString over unknown values")
         if fn == "Condition":
             return self.condition(arg)
@@ -365,9 +369,25 @@ def _norm(v: Any) -> Any:
 
 
 def _atom_part(v: Any) -> Any:
-    if isinstance(v, (Sym, Str, Unknown)):
-        return v.to_json() if not isinstance(v, Unknown) else repr(v)
+    if isinstance(v, Unknown):
+        return repr(v)
+    if isinstance(v, (Sym, Str)):
+        return v.to_json()
+    if isinstance(v, (dict, list)):
+        return to_jsonable(v)  # may hold Sym/Str leaves
+    if isinstance(v, float) and v != v:
+        return "nan"
     return _norm(v)
+
+
+def _literal(v: Any, where: str) -> Any:
+    if isinstance(v, dict):
+        if is_intrinsic(v):
+            return Unknown(f"{where} holds a function; Mappings take literal values only")
+        return {k: _literal(x, where) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_literal(x, where) for x in v]
+    return v
 
 
 def _describe(v: Any) -> str:

@@ -37,7 +37,7 @@ from ..models.inventory import (
     Trail,
     VpcEndpoint,
 )
-from ..values import Unknown
+from ..values import UNKNOWN_TYPES, Unknown
 from .marked import Document
 from .resolver import MAX_ATOMS, NOVALUE, Resolver
 from .errors import InputProblem
@@ -188,25 +188,53 @@ def _resource(file: str, doc_index: int, logical_id: str, spec: Any, resolver: R
 
 def build(cls: type[Resource], props: dict, meta: Meta, problems: list[InputProblem], file: str,
           doc_index: int) -> Optional[Resource]:
-    try:
-        res = cls.model_validate({**props, "meta": meta})
-    except ValidationError as e:
-        err = e.errors()[0]
-        loc = tuple(err["loc"])
-        # strip pydantic's union-branch markers from the location
-        prop = tuple(x for x in loc if not (isinstance(x, str) and ("[" in x or x in _PART_NAMES)))
-        tpath = meta.pathmap.get(prop[:1], meta.base + prop[:1]) if prop else meta.base
-        problems.append(InputProblem(
-            file,
-            f"{meta.logical_id or meta.key}: property {'.'.join(map(str, prop)) or '?'} has the wrong shape "
-            f"({err['msg'].replace('Input should be a valid dictionary or instance of ' , 'expected a mapping, like ')})",
-            tpath,
-            doc_index,
-        ))
+    for _ in range(MAX_WIDEN):
+        try:
+            res = cls.model_validate({**props, "meta": meta})
+            break
+        except ValidationError as e:
+            err = e.errors()[0]
+            loc = tuple(err["loc"])
+            # strip pydantic's union-branch markers from the location
+            prop = tuple(x for x in loc if not (isinstance(x, str) and ("[" in x or x in _PART_NAMES)))
+            if isinstance(err.get("input"), UNKNOWN_TYPES) and len(prop) > 1 and _widen(props, prop, err["input"]):
+                continue  # an undecidable item: its container becomes unknown, not a shape error
+            tpath = meta.pathmap.get(prop[:1], meta.base + prop[:1]) if prop else meta.base
+            problems.append(InputProblem(
+                file,
+                f"{meta.logical_id or meta.key}: property {'.'.join(map(str, prop)) or '?'} has the wrong shape "
+                f"({err['msg'].replace('Input should be a valid dictionary or instance of ' , 'expected a mapping, like ')})",
+                tpath,
+                doc_index,
+            ))
+            return None
+    else:
         return None
     if cls is MonitoringJobDefinition:
         res.monitoring_type = MONITOR_TYPES.get(meta.type, "DataQuality")
     return res
+
+
+MAX_WIDEN = 20
+
+
+def _widen(props: dict, prop: tuple, value: Any) -> bool:
+    """Replace the container holding an unknown item at ``prop`` by an Unknown
+    that says why. False when the path cannot be followed."""
+    parent: Any = props
+    for k in prop[:-2]:
+        try:
+            parent = parent[k]
+        except (KeyError, IndexError, TypeError):
+            return False
+    key = prop[-2]
+    try:
+        parent[key]
+    except (KeyError, IndexError, TypeError):
+        return False
+    where = ".".join(map(str, prop))
+    parent[key] = Unknown(f"{where} cannot be determined ({value.describe()})")
+    return True
 
 
 def normalise(cls: type[Resource], rtype: str, props: dict, pathmap: dict) -> dict:
