@@ -1,0 +1,214 @@
+"""SM302 model-quality."""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+from typing import Any
+
+from auditor.rulebase import Fail, Rule, RuleParams, Undecided, rule
+from auditor.values import Unknown, display, is_known, why_unknown
+
+from .sm301_observability import alarm_series
+
+
+def _get(obj: Any, key: str) -> Any:
+    if isinstance(obj, dict):
+        return obj.get(key)
+    if obj is not None and is_known(obj) and hasattr(obj, "model_fields_set"):
+        return getattr(obj, key, None)
+    return None
+
+
+@rule
+class ModelQuality(Rule):
+    """Production endpoints are monitored against a baseline, and drift raises an alarm.
+
+    ## What it checks
+    For every production endpoint:
+
+    * it has at least one Model Monitor schedule (`EndpointName`, an
+      `EndpointInput` of the schedule's inline job definition, or of the job
+      definition it names);
+    * every such schedule carries a **baseline**: an inline
+      `MonitoringJobDefinition.BaselineConfig` with `ConstraintsResource` and
+      `StatisticsResource`, or a referenced job definition's
+      `<Type>BaselineConfig` with `ConstraintsResource` (data quality also
+      needs `StatisticsResource`; model quality, bias and explainability
+      baselines have constraints only). A `BaseliningJobName` counts: the
+      baselining job supplies both files;
+    * a CloudWatch alarm watches the monitor's results for this endpoint: an
+      alarm whose `Endpoint`/`EndpointName` dimension names it and whose
+      namespace is one of `monitor_namespaces`
+      (`aws/sagemaker/Endpoints/data-metrics`, `.../model-metrics`, ...) or
+      whose metric matches `monitor_metrics` (`feature_baseline_drift_*`).
+      Other notification paths (EventBridge rules on monitoring-execution
+      events) are not in the inventory, so they do not count; suppress the
+      finding with a reason if you alert that way.
+
+    A schedule or alarm whose endpoint name cannot be told apart from this
+    endpoint's makes the result *unknown*, as does a job definition the
+    template names but does not define.
+
+    ## Why
+    Models degrade silently when live data drifts from the training data; a
+    baseline is what drift is measured against, and an alarm is what turns a
+    violation report into action (alerts, or an AutoRollback trigger).
+
+    ## Example
+    ```yaml
+    Schedule:
+      Type: AWS::SageMaker::MonitoringSchedule
+      Properties:
+        EndpointName: !GetAtt Endpoint.EndpointName
+        MonitoringScheduleConfig:
+          MonitoringJobDefinition:     # SM302: no BaselineConfig
+            MonitoringInputs: [...]
+    ```
+
+    ## Fix
+    Run a baselining job on the training data and reference its
+    `constraints.json` and `statistics.json` in `BaselineConfig`; add an alarm
+    on the `aws/sagemaker/Endpoints/data-metrics` namespace (dimensions
+    `Endpoint` and `MonitoringSchedule`) and wire it to a notification or to
+    `AutoRollbackConfiguration`.
+
+    ## Remediation
+    None automatic: a baseline comes from your training data.
+    """
+
+    id = "SM302"
+    slug = "model-quality"
+    title = "Production endpoints have baselined quality monitoring with alarms"
+    level = "warning"
+    section = "Monitoring & Observability"
+    policy = "Model quality monitoring must be enabled for production deployments."
+    tags = ("observability", "monitoring", "production")
+    targets = ("Endpoint",)
+
+    class Params(RuleParams):
+        monitor_namespaces: list[str] = [
+            "aws/sagemaker/Endpoints/data-metrics",
+            "aws/sagemaker/Endpoints/model-metrics",
+            "aws/sagemaker/Endpoints/bias-metrics",
+            "aws/sagemaker/Endpoints/explainability-metrics",
+        ]
+        monitor_metrics: list[str] = ["feature_baseline_drift_*"]
+        require_alarm: bool = True
+
+    def check(self, res, ctx):
+        prod = ctx.production(res)
+        if prod is False:
+            return
+        ep = display(res.name)
+        if not isinstance(prod, bool):
+            yield Undecided(("Tags",), f"cannot tell whether endpoint {ep} is production: {why_unknown(prod)}")
+            return
+        sure, maybe = ctx.inv.monitoring_schedules_for(res)
+        if not sure:
+            if maybe:
+                yield Undecided(("ModelMonitor",), f"cannot tell whether monitoring schedule {maybe[0].label} "
+                                f"watches endpoint {ep}: {self._why_schedule(maybe[0])}")
+            else:
+                yield Fail(("ModelMonitor",), f"production endpoint {ep} has no Model Monitor schedule; the policy "
+                           "wants quality monitoring against a baseline")
+        seen: set[str] = set()
+        for s in sure:
+            yield from self._baseline(s, ep, ctx, seen)
+        if self.params.require_alarm:
+            yield from self._alarm(res, ep, ctx)
+
+    @staticmethod
+    def _why_schedule(s) -> str:
+        for v in (s.EndpointName, s.MonitoringScheduleConfig):
+            if v is not None and not is_known(v):
+                return why_unknown(v)
+        return f"its endpoint is {display(s.EndpointName)}" if s.EndpointName is not None else \
+            "its job definition is not in this template"
+
+    def _baseline(self, s, ep, ctx, seen):
+        cfg = s.MonitoringScheduleConfig
+        if cfg is not None and not is_known(cfg):
+            yield Undecided(("MonitoringScheduleConfig",), f"schedule {s.label} of endpoint {ep}: monitoring "
+                            f"configuration unknown ({why_unknown(cfg)})", resource=s)
+            return
+        inline = _get(cfg, "MonitoringJobDefinition")
+        if inline is not None:
+            path = ("MonitoringScheduleConfig", "MonitoringJobDefinition", "BaselineConfig")
+            yield from self._check_baseline(_get(inline, "BaselineConfig"), True, s, path,
+                                            f"schedule {s.label} of endpoint {ep}")
+            return
+        jd = ctx.inv.job_definition_of(s)
+        if isinstance(jd, Unknown):
+            yield Undecided(("MonitoringScheduleConfig", "MonitoringJobDefinitionName"),
+                            f"cannot check the baseline of schedule {s.label} (endpoint {ep}): {jd.reason}",
+                            resource=s)
+            return
+        if jd is None:
+            yield Fail(("MonitoringScheduleConfig",), f"schedule {s.label} of endpoint {ep} has no job definition, "
+                       "so no baseline; the policy wants a baseline from training/validation data", resource=s)
+            return
+        if jd.key in seen:
+            return
+        seen.add(jd.key)
+        key = f"{jd.monitoring_type}BaselineConfig"
+        yield from self._check_baseline(getattr(jd, key, None), jd.monitoring_type == "DataQuality", jd, (key,),
+                                        f"{jd.monitoring_type} job definition {jd.label} (endpoint {ep})")
+
+    @staticmethod
+    def _check_baseline(base, need_stats, owner, path, what):
+        if base is not None and not is_known(base):
+            yield Undecided(path, f"{what}: baseline unknown ({why_unknown(base)})", resource=owner)
+            return
+        if base is None:
+            yield Fail(path, f"{what} has no baseline; the policy wants constraints and statistics from "
+                       "training/validation data", resource=owner)
+            return
+        if _get(base, "BaseliningJobName") is not None:
+            return
+        wanted = ["ConstraintsResource"] + (["StatisticsResource"] if need_stats else [])
+        missing = [k for k in wanted if _get(base, k) is None]
+        if missing:
+            yield Fail(path, f"{what}: baseline has no {' or '.join(missing)}; the policy wants "
+                       f"{' and '.join(wanted)}", resource=owner)
+
+    def _alarm(self, res, ep, ctx):
+        p = self.params
+        sure, maybe = ctx.inv.endpoint_alarms(res, ("Endpoint", "EndpointName"))
+
+        def verdict(a) -> Any:
+            ns = a.Namespace
+            series = alarm_series(a)
+            names = [m for m, _ in series]
+            if isinstance(a.Metrics, list):
+                names_ns = [_get(_get(_get(m, "MetricStat"), "Metric"), "Namespace") for m in a.Metrics]
+            else:
+                names_ns = []
+            namespaces = [x for x in [ns, *names_ns] if x is not None]
+            if any(is_known(x) and x in p.monitor_namespaces for x in namespaces):
+                return True
+            if any(is_known(m) and any(fnmatchcase(m, pat) for pat in p.monitor_metrics) for m in names):
+                return True
+            if any(not is_known(x) for x in namespaces + names):
+                return None
+            return False
+
+        undecided = None
+        for a in sure:
+            v = verdict(a)
+            if v:
+                return
+            if v is None:
+                undecided = undecided or f"alarm {a.label} watches an unknown metric"
+        for a in maybe:
+            if verdict(a) is not False:
+                undecided = undecided or f"alarm {a.label} may watch endpoint {ep}"
+        if undecided:
+            yield Undecided(("Alarms", "Quality"), f"cannot tell whether drift on endpoint {ep} raises an alarm: "
+                            f"{undecided}")
+            return
+        yield Fail(("Alarms", "Quality"), f"no alarm on Model Monitor results ({', '.join(p.monitor_namespaces[:2])}"
+                   f" or {', '.join(p.monitor_metrics)}) for production endpoint {ep}; the policy wants drift and "
+                   "quality violations to raise alerts")
+
+
+RULE = ModelQuality
