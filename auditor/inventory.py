@@ -465,3 +465,39 @@ def gaps_named(inv: Inventory, name: Any, kind: str, near: Resource, rule_id: st
         elif not g.kinds or kind in g.kinds:
             out.append(g)
     return out
+
+
+# ---- metric windows (SM501, SM502, SM503) -----------------------------------
+
+def parse_time(v: Any) -> Any:
+    """An ISO 8601 string or datetime as an aware UTC datetime; None when absent
+    or unreadable."""
+    from datetime import datetime, timezone
+
+    if isinstance(v, datetime):
+        return v if v.tzinfo else v.replace(tzinfo=timezone.utc)
+    if isinstance(v, str) and v:
+        try:
+            t = datetime.fromisoformat(v.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+    return None
+
+
+def series_window(series: MetricSeries, start: Any, end: Any) -> tuple[bool, list[tuple[Any, float]]]:
+    """(does the series cover [start, end], its (time, value) points inside).
+    CloudWatch returns no datapoint for a period without data, so a covered
+    window with no points means the metric was zero (or absent) throughout.
+    A series that does not say when it starts is taken to cover the window
+    the collector was asked for."""
+    from datetime import timedelta
+
+    s = parse_time(series.start)
+    covered = s is None or s <= start + timedelta(seconds=max(series.period, 60))
+    points = []
+    for i, v in enumerate(series.values):
+        t = parse_time(series.timestamps[i]) if i < len(series.timestamps) else None
+        if t is None or start <= t <= end:
+            points.append((t, float(v)))
+    return covered, points

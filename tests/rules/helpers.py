@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import textwrap
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Optional
 
@@ -43,11 +43,14 @@ def live_meta(kind_type: str, name: str, account: str = "111111111111", region: 
 
 
 def evaluate_inventory(inv: Inventory, rule: str, production: bool = False,
-                       config: Optional[dict] = None) -> list[Finding]:
-    """Run one rule over an inventory the way ``audit`` does."""
+                       config: Optional[dict] = None, now: Optional[datetime] = None) -> list[Finding]:
+    """Run one rule over an inventory the way ``audit`` does; ``now`` fixes
+    the run's clock (metric windows, resource ages)."""
     cfg = parse(config or {}, "test-config")
     rs = build_ruleset(cfg, [rule])
     settings = settings_for(cfg, production)
+    if now is not None:
+        settings.now = now
     fs, es = run_rules([inv], rs, settings)
     doc = finish_doc(rs, fs, es, inv, cfg)
     return [f for f in doc.findings if f.rule == rule]
