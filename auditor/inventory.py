@@ -131,9 +131,22 @@ class Inventory:
             ep, var = parse_variant_resource_id(t.ResourceId)
             if ep is None:
                 continue
-            if endpoint.is_referenced_by(ep) and same_name(var, variant_name):
+            ep, var = self.deref(ep, t), self.deref(var, t)
+            if (endpoint.is_referenced_by(ep) or same_name(ep, endpoint.name)) and same_name(var, variant_name):
                 out.append(t)
         return out
+
+    def deref(self, value: Any, near: Resource) -> Any:
+        """``GetAtt X.<name property>`` of a resource in the same file -> the
+        name it was given (so ``endpoint/${Config.EndpointConfigName}/...``
+        matches an endpoint named by the same parameter)."""
+        if not (isinstance(value, Sym) and value.kind == "resource" and value.attr):
+            return value
+        for r in self.all():
+            if r.meta.logical_id == value.key and r.meta.file == near.meta.file:
+                name = getattr(r, r.name_prop, None) if r.name_prop == value.attr else None
+                return name if name is not None else value
+        return value
 
     def undecidable_targets(self, endpoint: Endpoint) -> list[ScalableTarget]:
         """Targets in scope whose ResourceId cannot be tied to any endpoint."""
@@ -162,6 +175,7 @@ class Inventory:
                 if not is_known(t.ResourceId):
                     out.append(t)
                 continue
+            ep, var = self.deref(ep, t), self.deref(var, t)
             if (endpoint.is_referenced_by(ep) or _maybe_same(ep, endpoint.name)) and _maybe_same(var, variant_name):
                 out.append(t)
         return out
@@ -311,7 +325,9 @@ def _same_scope(a: Resource, b: Resource) -> bool:
     """Static: same file. Live: same account and region."""
     if a.meta.file or b.meta.file:
         return a.meta.file == b.meta.file
-    return a.meta.account == b.meta.account and a.meta.region == b.meta.region
+    # a live resource without a region (IAM, a multi-region trail) is account-wide
+    same_region = a.meta.region is None or b.meta.region is None or a.meta.region == b.meta.region
+    return a.meta.account == b.meta.account and same_region
 
 
 def _same_value(a: Any, b: Any) -> bool:
