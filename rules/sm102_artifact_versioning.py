@@ -81,7 +81,22 @@ class ArtifactVersioning(Rule):
         version_regex: str = r"^v\d+\.\d+\.\d+$"
 
     def check(self, res, ctx):
-        seen_buckets: set[str] = set()
+        yield from self._model(res, ctx, {})
+
+    def check_inventory(self, ctx):
+        """Bucket verdicts once per bucket (several models may share it)."""
+        buckets: dict = {}
+        for m in ctx.inv.models:
+            for _ in self._model(m, ctx, buckets):
+                pass
+        for key in sorted(buckets):
+            bucket, result, users = buckets[key]
+            names = ", ".join(sorted(set(users)))
+            result.message = result.message.replace("{models}", names)
+            yield bucket, result
+
+    def _model(self, res, ctx, buckets: dict):
+        seen_buckets = buckets
         for path, c in res.containers():
             if not is_known(c):
                 yield Undecided(path, f"containers of {res.label} cannot be determined ({why_unknown(c)})")
@@ -111,11 +126,12 @@ class ArtifactVersioning(Rule):
         for i, pc in enumerate(conts if isinstance(conts, list) else []):
             url = pc.get("ModelDataUrl") if isinstance(pc, dict) else None
             if url is not None:
-                for r in self._url(("InferenceSpecification", "Containers", i, "ModelDataUrl"), url, pkg, ctx, seen):
-                    r.resource = r.resource or pkg
+                for r in self._url(("InferenceSpecification", "Containers", i, "ModelDataUrl"), url, res, ctx, seen,
+                                   owner=pkg):
+                    r.resource = pkg
                     yield r
 
-    def _url(self, path, url, res, ctx, seen):
+    def _url(self, path, url, res, ctx, seen, owner=None):
         if not isinstance(url, (str, Str)):
             yield Undecided(path, f"artifact location cannot be determined ({why_unknown(url) or display(url)})")
             return
@@ -124,15 +140,15 @@ class ArtifactVersioning(Rule):
         bucket = self._layout(url, fails, unknowns)
         result_for_bucket = None
         if bucket is not None:
-            result_for_bucket = self._bucket(bucket, res, ctx, unknowns)
+            result_for_bucket = self._bucket(bucket, owner or res, ctx, unknowns)
         if fails:
             yield Fail(path, f"artifact {shown}: " + "; ".join(fails + unknowns),
                        data={"url": shown, "template": self.params.path_template})
         elif unknowns:
             yield Undecided(path, f"artifact {shown}: " + "; ".join(unknowns))
-        if result_for_bucket is not None and result_for_bucket.resource.key not in seen:
-            seen.add(result_for_bucket.resource.key)
-            yield result_for_bucket
+        if result_for_bucket is not None:
+            b = result_for_bucket.resource
+            seen.setdefault(b.key, (b, result_for_bucket, []))[2].append(res.label)
 
     def _layout(self, url, fails: list, unknowns: list) -> Any:
         """Match the URI against the template; returns the bucket segment (or None)."""
@@ -197,11 +213,11 @@ class ArtifactVersioning(Rule):
         if status is not None and not is_known(status):
             return Undecided(("VersioningConfiguration", "Status"),
                              f"versioning of artifact bucket {bucket.label} cannot be determined "
-                             f"({why_unknown(status)})", resource=bucket)
+                             f"({why_unknown(status)}; models: {{models}})", resource=bucket)
         if status != "Enabled":
             found = f"versioning {status}" if status else "no versioning"
             return Fail(("VersioningConfiguration", "Status") if status else ("VersioningConfiguration",),
-                        f"artifact bucket {bucket.label} of model {res.label} has {found}; the policy wants "
+                        f"artifact bucket {bucket.label} (models: {{models}}) has {found}; the policy wants "
                         f"VersioningConfiguration.Status Enabled", resource=bucket,
                         data={"bucket": display(bucket.name), "status": status})
         return None
