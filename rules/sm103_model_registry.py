@@ -74,6 +74,20 @@ class ModelRegistry(Rule):
         registry_tag: str = "model-registry-id"
 
     def check(self, res, ctx):
+        yield from self._model(res, ctx, {})
+
+    def check_inventory(self, ctx):
+        """Package verdicts once per package (several models may use one)."""
+        packages: dict = {}
+        for m in ctx.inv.models:
+            for _ in self._model(m, ctx, packages):
+                pass
+        for key in sorted(packages):
+            pkg, users = packages[key]
+            for r in self._package(pkg, ", ".join(sorted(set(users)))):
+                yield pkg, r
+
+    def _model(self, res, ctx, packages: dict):
         packaged = []
         for path, c in res.containers():
             if not is_known(c):
@@ -84,7 +98,6 @@ class ModelRegistry(Rule):
         if not packaged:
             yield from self._unregistered(res)
             return
-        seen: set[str] = set()
         for path, c in packaged:
             pkg = ctx.inv.find("ModelPackage", c.ModelPackageName, res)
             if pkg is None or isinstance(pkg, Unknown):
@@ -93,10 +106,7 @@ class ModelRegistry(Rule):
                                 f"cannot check approval and metrics of model package "
                                 f"{display(c.ModelPackageName)}: {why}")
                 continue
-            if pkg.key in seen:
-                continue
-            seen.add(pkg.key)
-            yield from self._package(pkg, res)
+            packages.setdefault(pkg.key, (pkg, []))[1].append(res.label)
 
     def _unregistered(self, res):
         where = ("PrimaryContainer",) if res.PrimaryContainer is not None else (
@@ -114,7 +124,7 @@ class ModelRegistry(Rule):
                        f"model {res.label} is not created from a model package and has no {key} tag naming its "
                        f"entry in the custom registry {self.params.custom_registry}")
 
-    def _package(self, pkg, res):
+    def _package(self, pkg, users: str):
         status = pkg.ModelApprovalStatus
         want = self.params.required_status
         if status is not None and not is_known(status):
@@ -122,7 +132,7 @@ class ModelRegistry(Rule):
                                                       f"determined ({why_unknown(status)})", resource=pkg)
         elif status != want:
             found = f"is {status}" if status else "has no ModelApprovalStatus (it defaults to PendingManualApproval)"
-            yield Fail(("ModelApprovalStatus",), f"model package {pkg.label} used by model {res.label} {found}; "
+            yield Fail(("ModelApprovalStatus",), f"model package {pkg.label} used by model {users} {found}; "
                                                  f"the policy wants {want}", resource=pkg,
                        data={"package": display(pkg.name), "status": status})
         if not self.params.require_metrics:
@@ -132,7 +142,7 @@ class ModelRegistry(Rule):
             yield Undecided(("ModelMetrics",), f"metrics of model package {pkg.label} cannot be determined "
                                                f"({why_unknown(metrics)})", resource=pkg)
         elif metrics is None or not _has_metrics(metrics):
-            yield Fail(("ModelMetrics",), f"model package {pkg.label} used by model {res.label} carries no "
+            yield Fail(("ModelMetrics",), f"model package {pkg.label} used by model {users} carries no "
                                           f"ModelMetrics; the policy wants training/evaluation metrics in the "
                                           f"registry", resource=pkg)
 
