@@ -1,0 +1,312 @@
+"""SM403 encryption-at-rest."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from auditor.inventory import artifact_locations, gaps_named, models_using_bucket, s3_bucket_of
+from auditor.rulebase import Fail, Rule, RuleParams, Undecided, rule
+from auditor.values import Str, Sym, Unknown, as_bool, display, is_known, why_unknown
+
+ALGORITHMS = ("AES256", "aws:kms", "aws:kms:dsse")
+KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
+_FAMILY = re.compile(r"^ml\.([a-z0-9-]+)\.")
+
+
+def _get(obj: Any, key: str) -> Any:
+    if isinstance(obj, dict):
+        return obj.get(key)
+    if obj is not None and is_known(obj):
+        return getattr(obj, key, None)
+    return None
+
+
+def key_state(v: Any) -> Any:
+    """'missing', 'aws-managed', 'customer', or the Unknown itself.
+
+    A key named by a parameter, an import or an in-template ``AWS::KMS::Key``
+    is the deployer's own choice and counts as customer managed; only an
+    ``alias/aws/...`` alias is recognisably AWS managed."""
+    if v is None or v == "":
+        return "missing"
+    if isinstance(v, str):
+        return "aws-managed" if v.startswith("alias/aws/") or ":alias/aws/" in v else "customer"
+    if isinstance(v, Str):
+        return "aws-managed" if v.literal_prefix().startswith("alias/aws/") else "customer"
+    if isinstance(v, Sym):
+        return "customer"
+    return v  # Unknown
+
+
+@rule
+class EncryptionAtRest(Rule):
+    """Model artifacts are encrypted at rest; production and sensitive deployments use a customer managed KMS key.
+
+    ## What it checks
+    *Every artifact bucket* (the bucket of each model container's
+    `ModelDataUrl` or `ModelDataSource.S3DataSource.S3Uri`) has default
+    encryption with `AES256` (SSE-S3), `aws:kms` or `aws:kms:dsse` (SSE-KMS).
+    A bucket that declares no `BucketEncryption` is encrypted by S3 itself:
+    AWS has applied SSE-S3 to every bucket since January 2023, and the policy
+    names SSE-S3 as the default. It passes unless `require_declared_encryption`
+    is on. Live, a bucket whose `GetBucketEncryption` reported no configuration
+    is treated the same way (real S3 no longer answers so; emulators do).
+
+    *Production or sensitive deployments* need a customer managed KMS key for:
+    the artifact bucket (`aws:kms`/`aws:kms:dsse` with a `KMSMasterKeyID` that
+    is not `alias/aws/s3`), the endpoint config's `KmsKeyId` (ML storage
+    volume), `DataCaptureConfig.KmsKeyId` when data capture is on, and
+    `AsyncInferenceConfig.OutputConfig.KmsKeyId` for async endpoints.
+
+    *Production* is the shared classification (tag `Environment`, or
+    `--production`); switch it off with `kms_for_production: false`.
+    *Sensitive* is a tag: `sensitive_tag` (default `DataClassification`) with
+    a value in `sensitive_values` (default sensitive, confidential,
+    restricted), on the resource itself or on a related model, endpoint
+    config, endpoint or bucket.
+
+    The endpoint config's `KmsKeyId` is not required when a variant runs on
+    an instance type with local NVMe storage (`local_storage_families`):
+    SageMaker rejects `KmsKeyId` there and encrypts the local volume in
+    hardware. A KMS key given by a parameter, an import or an in-template
+    `AWS::KMS::Key` counts as customer managed.
+
+    A bucket outside the template (or, live, missing from the inventory) is
+    *unknown*, as is a key or tag the template cannot tell.
+
+    ## Why
+    Artifacts, captured payloads and async results often hold regulated data
+    (HIPAA, GDPR). A customer managed key puts access to that data under your
+    own key policy and CloudTrail record, and lets you revoke it.
+
+    ## Example
+    ```yaml
+    ArtifactBucket:
+      Type: AWS::S3::Bucket
+      Properties:
+        BucketEncryption:
+          ServerSideEncryptionConfiguration:
+            - ServerSideEncryptionByDefault: {SSEAlgorithm: AES256}  # SM403 when production
+    Config:
+      Type: AWS::SageMaker::EndpointConfig
+      Properties:
+        Tags: [{Key: Environment, Value: prod}]
+        ProductionVariants: [...]        # SM403: no KmsKeyId
+    ```
+
+    ## Fix
+    Use `SSEAlgorithm: aws:kms` with `KMSMasterKeyID: !Ref ArtifactKey` on the
+    artifact bucket, and set `KmsKeyId` on the endpoint config, its
+    `DataCaptureConfig` and its async `OutputConfig`.
+
+    ## Remediation
+    None automatic: changing keys re-encrypts data and needs key policies.
+    """
+
+    id = "SM403"
+    slug = "encryption-at-rest"
+    title = "Model artifacts encrypted at rest, customer KMS key for production and sensitive models"
+    level = "error"
+    section = "Security & Compliance"
+    policy = "Model artifacts must be encrypted at rest."
+    tags = ("security", "encryption", "kms", "s3")
+    security_severity = 7.0
+    targets = ("Model", "EndpointConfig", "Bucket")
+
+    class Params(RuleParams):
+        sensitive_tag: str = "DataClassification"
+        sensitive_values: list[str] = ["sensitive", "confidential", "restricted"]
+        kms_for_production: bool = True
+        require_declared_encryption: bool = False
+        local_storage_families: list[str] = [
+            "c5d", "c6gd", "g4dn", "g5", "g6", "g6e", "m5d", "m6gd", "p3dn", "p4d", "p4de", "p5", "p5e",
+            "p5en", "r5d", "r6gd", "r7gd", "trn1", "trn1n", "dl1",
+        ]
+
+    # -- classification -----------------------------------------------------
+    def _sensitive(self, resources: list[Any]) -> Any:
+        wanted = {v.lower() for v in self.params.sensitive_values}
+        undecided = None
+        for r in resources:
+            if r.Tags is not None and not isinstance(r.Tags, dict):
+                undecided = Unknown(f"tags of {r.label}: {why_unknown(r.Tags)}")
+                continue
+            v = r.tag(self.params.sensitive_tag)
+            if v is None:
+                continue
+            if not is_known(v):
+                undecided = Unknown(f"tag {self.params.sensitive_tag} of {r.label}: {why_unknown(v)}")
+            elif str(v).strip().lower() in wanted:
+                return f"tagged {self.params.sensitive_tag}={v}"
+        return undecided
+
+    def _needs_kms(self, ctx, related: list[Any], prod_of: list[Any]) -> Any:
+        """A reason string, None (no KMS requirement), or an Unknown."""
+        undecided = None
+        sens = self._sensitive(related)
+        if isinstance(sens, str):
+            return sens
+        if isinstance(sens, Unknown):
+            undecided = sens
+        if self.params.kms_for_production:
+            for r in prod_of:
+                p = ctx.production(r)
+                if p is True:
+                    return "production"
+                if isinstance(p, Unknown):
+                    undecided = undecided or Unknown(f"whether {r.label} is production: {p.reason}")
+        return undecided
+
+    # -- checks -------------------------------------------------------------
+    def check(self, res, ctx):
+        if res.kind == "Model":
+            yield from self._model(res, ctx)
+        elif res.kind == "Bucket":
+            yield from self._bucket(res, ctx)
+        else:
+            yield from self._config(res, ctx)
+
+    def _model(self, model, ctx):
+        """Artifact buckets that cannot be looked at: unknown. Buckets that
+        can are judged once each, as Bucket resources."""
+        for path, uri in artifact_locations(model):
+            name = s3_bucket_of(uri)
+            if name is None:
+                continue
+            if isinstance(name, Unknown):
+                yield Undecided(path, f"cannot tell which bucket holds the artifacts of {model.label}: {name.reason}")
+                continue
+            bucket = ctx.inv.find("Bucket", name, model)
+            if isinstance(bucket, Unknown):
+                yield Undecided(path, f"artifact bucket {display(name)} is not defined in this template; its "
+                                      f"encryption cannot be checked")
+            elif bucket is None:
+                gaps = gaps_named(ctx.inv, name, "Bucket", model, self.id)
+                why = f" ({gaps[0].error or 'error'} on {gaps[0].service}:{gaps[0].operation})" if gaps else ""
+                yield Undecided(path, f"artifact bucket {display(name)} is not in the audited inventory{why}; its "
+                                      f"encryption cannot be checked")
+
+    def _bucket(self, bucket, ctx):
+        users = models_using_bucket(ctx.inv, bucket)
+        if not users:
+            return  # not an artifact bucket
+        enc = bucket.BucketEncryption
+        base = ("BucketEncryption",)
+        if enc is not None and not is_known(enc):
+            yield Undecided(base, f"default encryption of artifact bucket {bucket.label}: {why_unknown(enc)}")
+            return
+        rules = _get(enc, "ServerSideEncryptionConfiguration")
+        if rules is not None and not is_known(rules):
+            yield Undecided(base, f"default encryption of artifact bucket {bucket.label}: {why_unknown(rules)}")
+            return
+        sse = _get(rules[0], "ServerSideEncryptionByDefault") if isinstance(rules, list) and rules else None
+        spath = base + ("ServerSideEncryptionConfiguration", 0, "ServerSideEncryptionByDefault")
+        algo, key = _get(sse, "SSEAlgorithm"), _get(sse, "KMSMasterKeyID")
+        who = ", ".join(sorted(display(m.name) if is_known(m.name) else m.label for m in users))
+        if algo is None:
+            if self.params.require_declared_encryption:
+                yield Fail(base, f"artifact bucket {bucket.label} (model {who}) declares no default encryption; "
+                                 f"the policy wants SSE-S3 (AES256) or SSE-KMS (aws:kms)")
+                return
+            algo = "AES256"  # S3 applies SSE-S3 to every bucket (since January 2023)
+        elif not is_known(algo):
+            yield Undecided(spath + ("SSEAlgorithm",), f"encryption algorithm of artifact bucket {bucket.label}: "
+                                                       f"{why_unknown(algo)}")
+            return
+        elif algo not in ALGORITHMS:
+            yield Fail(spath + ("SSEAlgorithm",), f"artifact bucket {bucket.label} uses SSEAlgorithm {display(algo)}; "
+                                                  f"the policy wants AES256 or aws:kms")
+            return
+        related = [bucket, *users]
+        for m in users:
+            for c in ctx.inv.configs_using(m):
+                related += [c, *ctx.inv.endpoints_using(c)]
+        state = key_state(key) if algo in KMS_ALGORITHMS else "missing"
+        if state == "customer":
+            return
+        need = self._needs_kms(ctx, related, [bucket, *users])
+        if need is None:
+            return
+        if isinstance(state, Unknown):
+            yield Undecided(spath + ("KMSMasterKeyID",), f"KMS key of artifact bucket {bucket.label}: {state.reason}")
+            return
+        if algo == "AES256":
+            found, path = "encrypts with SSE-S3 (AES256)", spath + ("SSEAlgorithm",)
+            if sse is None:
+                found, path = "declares no default encryption (S3 applies SSE-S3)", base
+        elif state == "missing":
+            found, path = f"uses {algo} with the AWS managed key aws/s3 (no KMSMasterKeyID)", spath
+        else:
+            found, path = f"uses the AWS managed key {display(key)}", spath + ("KMSMasterKeyID",)
+        if isinstance(need, Unknown):
+            yield Undecided(path, f"artifact bucket {bucket.label} {found}; cannot tell whether it needs a customer "
+                                  f"managed KMS key: {need.reason}")
+            return
+        yield Fail(path, f"artifact bucket {bucket.label} (model {who}) {found}; {need} artifacts need SSE-KMS with a "
+                         f"customer managed KMS key (KMSMasterKeyID)")
+
+    def _config(self, cfg, ctx):
+        related = [cfg, *ctx.inv.endpoints_using(cfg)]
+        for _, v in cfg.variants():
+            m = ctx.inv.model_of(v, cfg)
+            if m is not None and not isinstance(m, Unknown):
+                related.append(m)
+        wanted: list[tuple[tuple, Any, str]] = []  # (path, key value, what it encrypts)
+        exempt = self._local_storage(cfg)
+        if exempt is not True:
+            wanted.append((("KmsKeyId",), cfg.KmsKeyId, "ML storage volumes"))
+        dc = cfg.DataCaptureConfig
+        if dc is not None and is_known(dc):
+            on = dc.EnableCapture
+            if on is None or as_bool(on) is True:
+                wanted.append((("DataCaptureConfig", "KmsKeyId"), dc.KmsKeyId, "captured request and response data"))
+            elif not is_known(on) and key_state(dc.KmsKeyId) != "customer":
+                yield Undecided(("DataCaptureConfig", "EnableCapture"),
+                                f"cannot tell whether data capture of {cfg.label} is on: {why_unknown(on)}")
+        ac = cfg.AsyncInferenceConfig
+        if ac is not None and is_known(ac):
+            out = ac.OutputConfig
+            key = out.KmsKeyId if out is not None and is_known(out) else None
+            wanted.append((("AsyncInferenceConfig", "OutputConfig", "KmsKeyId"), key, "async inference results"))
+        missing = [(p, k, what, key_state(k)) for p, k, what in wanted if key_state(k) != "customer"]
+        if not missing:
+            return
+        need = self._needs_kms(ctx, related, [cfg])
+        if need is None:
+            return
+        for path, key, what, state in missing:
+            if isinstance(state, Unknown):
+                yield Undecided(path, f"KMS key for the {what} of {cfg.label}: {state.reason}")
+                continue
+            found = "sets no " + ".".join(str(p) for p in path) if state == "missing" else \
+                f"uses the AWS managed key {display(key)} in {'.'.join(str(p) for p in path)}"
+            if isinstance(need, Unknown):
+                yield Undecided(path, f"endpoint config {cfg.label} {found}; cannot tell whether it needs a customer "
+                                      f"managed KMS key: {need.reason}")
+            elif path == ("KmsKeyId",) and isinstance(exempt, Unknown):
+                yield Undecided(path, f"endpoint config {cfg.label} is {need} and {found}; it is required unless an "
+                                      f"instance type has local NVMe storage, and {exempt.reason}")
+            else:
+                yield Fail(path, f"endpoint config {cfg.label} is {need} but {found}; the {what} need a customer "
+                                 f"managed KMS key")
+
+    def _local_storage(self, cfg) -> Any:
+        """True when a variant runs on an instance type with local NVMe
+        storage (KmsKeyId cannot be set), False, or an Unknown."""
+        undecided = None
+        families = set(self.params.local_storage_families)
+        for _, v in cfg.variants():
+            t = v.InstanceType
+            if t is None:
+                continue
+            if not is_known(t):
+                undecided = Unknown(f"the instance type of variant {display(v.VariantName)} is unknown ({why_unknown(t)})")
+                continue
+            m = _FAMILY.match(str(t))
+            if m and m.group(1) in families:
+                return True
+        return undecided if undecided is not None else False
+
+
+RULE = EncryptionAtRest

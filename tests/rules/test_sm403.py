@@ -1,0 +1,284 @@
+from auditor.inventory import Inventory
+from auditor.models.inventory import Bucket, CoverageGap, EndpointConfig, Model
+
+from ..conftest import CORPUS, FIXTURES
+from .helpers import evaluate_inventory, live_meta, scan_file, scan_text, summary
+
+RULE = "SM403"
+DIR = FIXTURES / "rules" / RULE
+
+MODEL = """\
+Resources:
+  ArtifactBucket:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketEncryption:
+        ServerSideEncryptionConfiguration:
+          - ServerSideEncryptionByDefault:
+              SSEAlgorithm: aws:kms
+  Model:
+    Type: AWS::SageMaker::Model
+    Properties:
+      Tags:
+        - {Key: DataClassification, Value: Confidential}
+      ExecutionRoleArn: arn:aws:iam::111111111111:role/sm
+      PrimaryContainer:
+        Image: img
+        ModelDataUrl: !Sub s3://${ArtifactBucket}/models/m/v1.0.0/model.tar.gz
+"""
+
+
+def test_bad_fixture_exact_findings():
+    fs = scan_file(DIR / "bad.yaml", rule=RULE)
+    assert summary(fs) == [
+        (RULE, "ArtifactBucket", 10, "fail"),
+        (RULE, "Config", 20, "fail"),
+        (RULE, "Config", 28, "fail"),
+        (RULE, "Config", 34, "fail"),
+    ]
+    assert [f.message for f in fs] == [
+        "artifact bucket ArtifactBucket (model Model) encrypts with SSE-S3 (AES256); production artifacts need "
+        "SSE-KMS with a customer managed KMS key (KMSMasterKeyID)",
+        "endpoint config Config is production but sets no KmsKeyId; the ML storage volumes need a customer "
+        "managed KMS key",
+        "endpoint config Config is production but sets no DataCaptureConfig.KmsKeyId; the captured request and "
+        "response data need a customer managed KMS key",
+        "endpoint config Config is production but sets no AsyncInferenceConfig.OutputConfig.KmsKeyId; the async "
+        "inference results need a customer managed KMS key",
+    ]
+    assert {f.level for f in fs} == {"error"}
+
+
+def test_good_fixture_passes():
+    assert scan_file(DIR / "good.yaml", rule=RULE) == []
+
+
+def test_non_production_sse_s3_passes(tmp_path):
+    # the same deployment without the production tag: SSE-S3 is the policy's default
+    text = (DIR / "bad.yaml").read_text().replace("Value: prod}", "Value: dev}")
+    assert scan_text(tmp_path, text, rule=RULE) == []
+
+
+def test_sensitive_tag_on_model_needs_customer_key(tmp_path):
+    fs = scan_text(tmp_path, MODEL, rule=RULE)
+    assert summary(fs) == [(RULE, "ArtifactBucket", 7, "fail")]
+    assert fs[0].path == "BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault"
+    assert fs[0].message == (
+        "artifact bucket ArtifactBucket (model Model) uses aws:kms with the AWS managed key aws/s3 (no "
+        "KMSMasterKeyID); tagged DataClassification=Confidential artifacts need SSE-KMS with a customer managed "
+        "KMS key (KMSMasterKeyID)")
+
+
+def test_aws_managed_alias_is_not_a_customer_key(tmp_path):
+    text = MODEL.replace("SSEAlgorithm: aws:kms", "SSEAlgorithm: aws:kms\n              KMSMasterKeyID: alias/aws/s3")
+    fs = scan_text(tmp_path, text, rule=RULE)
+    assert summary(fs) == [(RULE, "ArtifactBucket", 9, "fail")]
+    assert "uses the AWS managed key alias/aws/s3" in fs[0].message
+
+
+def test_sensitive_values_are_parameters(tmp_path):
+    cfg = {"rules": {RULE: {"params": {"sensitive_tag": "tier", "sensitive_values": ["gold"]}}}}
+    assert scan_text(tmp_path, MODEL, rule=RULE, config=cfg) == []
+    text = MODEL.replace("DataClassification, Value: Confidential", "tier, Value: gold")
+    assert summary(scan_text(tmp_path, text, rule=RULE, config=cfg)) == [(RULE, "ArtifactBucket", 7, "fail")]
+
+
+def test_bucket_without_declared_encryption(tmp_path):
+    text = MODEL.replace("""      BucketEncryption:
+        ServerSideEncryptionConfiguration:
+          - ServerSideEncryptionByDefault:
+              SSEAlgorithm: aws:kms
+""", "      BucketName: artifacts\n").replace("DataClassification", "Team")
+    # S3 encrypts every bucket with SSE-S3 since 2023: passes by default ...
+    assert scan_text(tmp_path, text, rule=RULE) == []
+    # ... and fails when the project wants it declared
+    fs = scan_text(tmp_path, text, rule=RULE, config={"rules": {RULE: {"params": {"require_declared_encryption": True}}}})
+    assert summary(fs) == [(RULE, "ArtifactBucket", 4, "fail")]
+    assert fs[0].message == ("artifact bucket ArtifactBucket (model Model) declares no default encryption; the policy "
+                             "wants SSE-S3 (AES256) or SSE-KMS (aws:kms)")
+
+
+def test_bad_algorithm(tmp_path):
+    text = MODEL.replace("SSEAlgorithm: aws:kms", "SSEAlgorithm: rot13")
+    fs = scan_text(tmp_path, text, rule=RULE)
+    assert summary(fs) == [(RULE, "ArtifactBucket", 8, "fail")]
+    assert fs[0].message == "artifact bucket ArtifactBucket uses SSEAlgorithm rot13; the policy wants AES256 or aws:kms"
+
+
+def test_bucket_outside_the_template_is_unknown(tmp_path):
+    text = MODEL.replace("!Sub s3://${ArtifactBucket}/models", "s3://elsewhere/models")
+    fs = scan_text(tmp_path, text, rule=RULE)
+    assert summary(fs) == [(RULE, "Model", 17, "unknown")]
+    assert fs[0].message == ("artifact bucket elsewhere is not defined in this template; its encryption cannot be "
+                             "checked")
+
+
+def test_artifact_location_parameter_is_unknown(tmp_path):
+    text = "Parameters:\n  Url: {Type: String}\n" + MODEL.replace(
+        "!Sub s3://${ArtifactBucket}/models/m/v1.0.0/model.tar.gz", "!Ref Url")
+    fs = scan_text(tmp_path, text, rule=RULE)
+    assert summary(fs) == [(RULE, "Model", 19, "unknown")]
+    assert fs[0].message == ("cannot tell which bucket holds the artifacts of Model: the artifact location is unknown "
+                             "(parameter Url has no default)")
+
+
+CONFIG = """\
+Parameters:
+  UseKms: {Type: String}
+  Type: {Type: String}
+Conditions:
+  WithKms: !Equals [!Ref UseKms, "yes"]
+Resources:
+  Key:
+    Type: AWS::KMS::Key
+    Properties: {KeyPolicy: {}}
+  Config:
+    Type: AWS::SageMaker::EndpointConfig
+    Properties:
+      KmsKeyId: !If [WithKms, !Ref Key, !Ref AWS::NoValue]
+      Tags:
+        - {Key: Environment, Value: production}
+      ProductionVariants:
+        - VariantName: AllTraffic
+          ModelName: m
+          InstanceType: ml.m5.large
+          InitialInstanceCount: 2
+"""
+
+
+def test_fn_if_key_fails_only_in_the_branch_without_it(tmp_path):
+    fs = scan_text(tmp_path, CONFIG, rule=RULE)
+    assert summary(fs) == [(RULE, "Config", 13, "fail")]
+    assert fs[0].message == (
+        "endpoint config Config is production but sets no KmsKeyId; the ML storage volumes need a customer managed "
+        "KMS key [when not (parameter UseKms = 'yes')]")
+
+
+def test_local_nvme_instance_types_cannot_take_a_key(tmp_path):
+    text = CONFIG.replace("ml.m5.large", "ml.g5.2xlarge").replace("!If [WithKms, !Ref Key, !Ref AWS::NoValue]", "''")
+    assert scan_text(tmp_path, text, rule=RULE) == []
+
+
+def test_unknown_instance_type_makes_the_key_requirement_unknown(tmp_path):
+    text = CONFIG.replace("ml.m5.large", "!Ref Type").replace("!If [WithKms, !Ref Key, !Ref AWS::NoValue]", "''")
+    fs = scan_text(tmp_path, text, rule=RULE)
+    assert summary(fs) == [(RULE, "Config", 13, "unknown")]
+    assert fs[0].message == (
+        "endpoint config Config is production and sets no KmsKeyId; it is required unless an instance type has "
+        "local NVMe storage, and the instance type of variant AllTraffic is unknown (parameter Type has no default)")
+
+
+def test_unknown_production_tag_is_unknown(tmp_path):
+    text = CONFIG.replace("Value: production", "Value: !Ref Type").replace(
+        "!If [WithKms, !Ref Key, !Ref AWS::NoValue]", "''")
+    fs = scan_text(tmp_path, text, rule=RULE)
+    assert summary(fs) == [(RULE, "Config", 13, "unknown")]
+    assert fs[0].message == (
+        "endpoint config Config sets no KmsKeyId; cannot tell whether it needs a customer managed KMS key: whether "
+        "Config is production: tag Environment of Config: parameter Type has no default")
+
+
+def test_kms_for_production_can_be_switched_off(tmp_path):
+    cfg = {"rules": {RULE: {"params": {"kms_for_production": False}}}}
+    assert scan_text(tmp_path, CONFIG, rule=RULE, config=cfg) == []
+
+
+def test_capture_switched_off_needs_no_key(tmp_path):
+    text = CONFIG.replace("!If [WithKms, !Ref Key, !Ref AWS::NoValue]", "!Ref Key") + """\
+      DataCaptureConfig:
+        EnableCapture: false
+        InitialSamplingPercentage: 10
+        DestinationS3Uri: s3://c/
+        CaptureOptions: [{CaptureMode: Input}]
+"""
+    assert scan_text(tmp_path, text, rule=RULE) == []
+
+
+# -- corpus --------------------------------------------------------------------
+
+def test_corpus_cfn_nag_kms_key_not_set():
+    fs = scan_file(CORPUS / "020_stelligent_cfn_nag_sagemaker_endpointconfig_kms_key_id_not_set.yaml",
+                   production=True, rule=RULE)
+    assert summary(fs) == [(RULE, "SageMakerEndpointConfig", 8, "fail")]
+    assert fs[0].message == ("endpoint config SageMakerEndpointConfig is production but sets no KmsKeyId; the ML "
+                             "storage volumes need a customer managed KMS key")
+    # not production and not tagged sensitive: SSE defaults are enough
+    assert scan_file(CORPUS / "020_stelligent_cfn_nag_sagemaker_endpointconfig_kms_key_id_not_set.yaml",
+                     rule=RULE) == []
+
+
+def test_corpus_cfn_nag_kms_key_set():
+    assert scan_file(CORPUS / "021_stelligent_cfn_nag_sagemaker_endpointconfig_kms_key_id_set.yaml",
+                     production=True, rule=RULE) == []
+
+
+def test_corpus_kics_negative_is_an_input_problem_not_a_pass():
+    # kics' "negative" sample has DataCaptureConfig: "DataCaptureConfig" (a string): the endpoint config is
+    # rejected as invalid input (SM001), so SM403 has nothing to judge and the scan still fails.
+    fs = scan_file(CORPUS / "042_Checkmarx_kics_negative2.json", production=True)
+    assert [(f.rule, f.outcome) for f in fs if f.rule in (RULE, "SM001")] == [("SM001", "error")]
+
+
+def test_corpus_async_output_without_key():
+    fs = scan_file(CORPUS / "039_aws-samples_easy-model-deployer_template.yaml", production=True, rule=RULE)
+    assert summary(fs) == [(RULE, "SageMakerEndpointConfig", 89, "unknown"),
+                           (RULE, "SageMakerEndpointConfig", 101, "fail")]
+    assert fs[1].path == "AsyncInferenceConfig.OutputConfig.KmsKeyId"
+
+
+# -- live-shaped inventories ------------------------------------------------------
+
+def _live(encryption, tags=None, bucket=True, gap=False):
+    inv = Inventory(complete=True)
+    inv.add(Model(meta=live_meta("AWS::SageMaker::Model", "churn"), ModelName="churn", Tags=tags or {},
+                  PrimaryContainer={"Image": "img", "ModelDataUrl": "s3://live-artifacts/models/churn/v1/model.tar.gz"}))
+    if bucket:
+        inv.add(Bucket(meta=live_meta("AWS::S3::Bucket", "live-artifacts", arn="arn:aws:s3:::live-artifacts"),
+                       BucketName="live-artifacts", BucketEncryption=encryption))
+    if gap:
+        inv.gaps.append(CoverageGap(account="111111111111", region="us-east-1", service="s3",
+                                    operation="GetBucketEncryption", resource="live-artifacts", error="AccessDenied"))
+    return inv
+
+
+SSE_S3 = {"ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}
+
+
+def test_live_bucket_with_sse_s3_passes_when_not_sensitive():
+    assert evaluate_inventory(_live(SSE_S3), RULE) == []
+    # GetBucketEncryption said "no configuration": S3's own SSE-S3 default applies
+    assert evaluate_inventory(_live(None), RULE) == []
+
+
+def test_live_sensitive_model_needs_kms_on_its_bucket():
+    fs = evaluate_inventory(_live(None, tags={"DataClassification": "restricted"}), RULE)
+    assert [(f.resource.id, f.outcome, f.location.arn) for f in fs] == [
+        ("live-artifacts", "fail", "arn:aws:s3:::live-artifacts")]
+    assert fs[0].message == (
+        "artifact bucket live-artifacts (model churn) declares no default encryption (S3 applies SSE-S3); tagged "
+        "DataClassification=restricted artifacts need SSE-KMS with a customer managed KMS key (KMSMasterKeyID)")
+
+
+def test_live_bucket_missing_is_unknown_with_the_gap():
+    fs = evaluate_inventory(_live(None, bucket=False, gap=True), RULE)
+    assert [(f.resource.id, f.outcome) for f in fs] == [("churn", "unknown")]
+    assert fs[0].message == ("artifact bucket live-artifacts is not in the audited inventory (AccessDenied on "
+                             "s3:GetBucketEncryption); its encryption cannot be checked")
+    fs = evaluate_inventory(_live(None, bucket=False), RULE)
+    assert [(f.outcome, f.message) for f in fs] == [
+        ("unknown", "artifact bucket live-artifacts is not in the audited inventory; its encryption cannot be checked")]
+
+
+def test_live_endpoint_config_production():
+    inv = Inventory(complete=True)
+    inv.add(EndpointConfig(meta=live_meta("AWS::SageMaker::EndpointConfig", "cfg"), EndpointConfigName="cfg",
+                           KmsKeyId="arn:aws:kms:us-east-1:111111111111:key/abcd",
+                           ProductionVariants=[{"VariantName": "A", "ModelName": "m", "InstanceType": "ml.c5.large",
+                                                "InitialInstanceCount": 2}],
+                           DataCaptureConfig={"EnableCapture": True, "DestinationS3Uri": "s3://c/",
+                                              "KmsKeyId": "alias/aws/s3"}))
+    fs = evaluate_inventory(inv, RULE, production=True)
+    assert [(f.resource.id, f.path, f.outcome) for f in fs] == [("cfg", "DataCaptureConfig.KmsKeyId", "fail")]
+    assert fs[0].message == ("endpoint config cfg is production but uses the AWS managed key alias/aws/s3 in "
+                             "DataCaptureConfig.KmsKeyId; the captured request and response data need a customer "
+                             "managed KMS key")
