@@ -206,9 +206,9 @@ class ModelQuality(Rule):
             yield Undecided(("Alarms", "Quality"), f"cannot tell whether drift on endpoint {ep} raises an alarm: "
                             f"{undecided}")
             return
-        yield Fail(("Alarms", "Quality"), f"no alarm on Model Monitor results ({', '.join(p.monitor_namespaces[:2])}"
-                   f" or {', '.join(p.monitor_metrics)}) for production endpoint {ep}; the policy wants drift and "
-                   "quality violations to raise alerts")
+        yield Fail(("Alarms", "Quality"), f"no alarm on Model Monitor results for production endpoint {ep} "
+                   f"(namespaces {', '.join(p.monitor_namespaces)}; metrics {', '.join(p.monitor_metrics)}); the "
+                   "policy wants drift and quality violations to raise alerts")
 
 
 RULE = ModelQuality
