@@ -73,10 +73,25 @@ def settings_for(cfg: Config, production: bool) -> Settings:
     )
 
 
+def _settings_at(settings: Settings, inv: Inventory) -> Settings:
+    """A live inventory (or its snapshot) is judged at the time it was
+    collected, so re-scanning a snapshot later gives the same findings."""
+    at = inv.facts.get("now") if inv.facts else None
+    if not isinstance(at, str):
+        return settings
+    from dataclasses import replace
+    from datetime import datetime
+
+    try:
+        return replace(settings, now=datetime.fromisoformat(at))
+    except ValueError:
+        return settings
+
+
 def run_rules(inventories: list[Inventory], rs: Ruleset, settings: Settings) -> tuple[list[Finding], list[Evaluation]]:
     """Rules over the scenario inventories of one source, merged."""
     def ctx(rule: Rule, inv: Inventory) -> Context:
-        return Context(inv, rule.params, settings)
+        return Context(inv, rule.params, _settings_at(settings, inv))
 
     runs = []
     for inv in inventories:

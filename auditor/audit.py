@@ -1,0 +1,116 @@
+"""``audit``: live accounts -> one complete Inventory -> the same rules as
+``scan`` -> findings, with coverage gaps that make the affected verdicts
+unknown. Like ``scan.py``, but the inventory comes from boto3.
+
+The whole run is one inventory (accounts and regions are told apart by each
+resource's provenance), so ``--save-snapshot`` writes exactly what the rules
+saw and ``scan snapshot.json`` gives identical findings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Optional
+
+from .config import Config
+from .inventory import Inventory
+from .models.findings import GapInfo, ResultDocument, RunInfo
+from .runner import build_ruleset, finish, run_rules, settings_for
+
+
+@dataclass
+class AuditOptions:
+    profile: Optional[str] = None
+    regions: list[str] = field(default_factory=list)
+    all_regions: bool = False
+    role_arns: list[str] = field(default_factory=list)
+    org_role: Optional[str] = None
+    max_workers: int = 8
+    inner_workers: int = 8
+    max_attempts: int = 8
+    production: bool = False
+    select: Optional[list[str]] = None
+    fail_on: str = "error"
+    progress: Optional[bool] = None
+    session_hooks: list = field(default_factory=list)  # tests: inject faults into every session
+    now: Optional[datetime] = None
+
+
+@dataclass
+class AuditResult:
+    doc: ResultDocument
+    inventory: Inventory
+    api_calls: int = 0
+    operations: dict = field(default_factory=dict)  # "service:Operation" -> calls
+    attempts: int = 0
+    seconds: float = 0.0
+
+
+def _param(rs, rule_id: str, *names: str) -> Optional[float]:
+    for r in rs.rules:
+        if r.id != rule_id:
+            continue
+        p = r.params.model_dump()
+        for n in names:
+            if isinstance(p.get(n), (int, float)) and not isinstance(p.get(n), bool):
+                return float(p[n]) * (24 if n.endswith("_days") else 1)
+        return None
+    return None
+
+
+def metric_plan(rs, now: datetime):
+    """Metric windows from the rules' own parameters (their config overrides
+    included); a metric no selected rule needs is not fetched."""
+    from .live.metrics import MetricPlan
+
+    ids = {r.id for r in rs.rules}
+    inv_hours = [h for h in (_param(rs, "SM502", "idle_hours", "window_hours") if "SM502" in ids else None,
+                             _param(rs, "SM503", "window_hours", "window_days", "window", "lookback_hours")
+                             if "SM503" in ids else None) if h]
+    if "SM502" in ids and not inv_hours:
+        inv_hours = [24.0]
+    if "SM503" in ids and not inv_hours:
+        inv_hours = [24.0 * 7]
+    util = _param(rs, "SM501", "window_hours", "window_days", "lookback_hours") if "SM501" in ids else None
+    if "SM501" in ids and not util:
+        util = 24.0 * 14
+    if not inv_hours and not util:
+        return None
+    return MetricPlan(now=now, invocation_hours=max(inv_hours) if inv_hours else None, utilisation_hours=util)
+
+
+def audit(cfg: Config, opts: AuditOptions, today: Optional[date] = None) -> AuditResult:
+    import time
+
+    from .live.fanout import Scope, run
+    from .live.session import SessionFactory
+
+    started = time.monotonic()
+    rs = build_ruleset(cfg, opts.select)
+    settings = settings_for(cfg, opts.production)
+    now = (opts.now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
+    settings.now = now
+    factory = SessionFactory(profile=opts.profile, hooks=list(opts.session_hooks), max_attempts=opts.max_attempts,
+                             pool=max(10, opts.inner_workers * 2))
+    scope = Scope(regions=list(opts.regions), all_regions=opts.all_regions, role_arns=list(opts.role_arns),
+                  org_role=opts.org_role)
+    collected, accounts, regions = run(factory, scope, max_workers=opts.max_workers,
+                                       inner_workers=opts.inner_workers, metric_plan=metric_plan(rs, now),
+                                       progress=opts.progress)
+    inv = Inventory(complete=True)
+    for r in sorted(collected.resources, key=lambda r: (r.kind, r.key)):
+        inv.add(r)
+    inv.metrics = sorted(collected.metrics, key=lambda s: (s.account or "", s.region or "", s.endpoint,
+                                                           s.variant or "", s.metric))
+    inv.gaps = sorted(collected.gaps, key=lambda g: (g.account or "", g.region or "", g.service, g.operation,
+                                                     g.resource or "", g.error))
+    inv.facts = {"now": now.isoformat(), "accounts": accounts, "regions": regions}
+    fs, es = run_rules([inv], rs, settings)
+    run_info = RunInfo(command="audit", targets=[f"{a}/{r}" for a in accounts for r in regions],
+                       production=settings.production_all, resources=len(inv.by_key), accounts=accounts,
+                       regions=regions, fail_on=opts.fail_on)
+    gaps = [GapInfo(**g.model_dump(exclude={"kinds"})) for g in inv.gaps]
+    doc = finish(run_info, rs, fs, es, dict(inv.by_key), cfg, today, gaps=gaps)
+    ops = {f"{s}:{o}": n for (s, o), n in sorted(factory.counter.calls.items())}
+    return AuditResult(doc=doc, inventory=inv, api_calls=factory.counter.total, operations=ops,
+                       attempts=factory.counter.attempts, seconds=time.monotonic() - started)

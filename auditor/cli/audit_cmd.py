@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import click
+
+from ..exitcodes import for_findings
+from .common import output_options, use_color, write
+
+
+@click.command()
+@output_options
+@click.option("--profile", default=None, help="AWS profile for the base credentials.")
+@click.option("--region", "regions", multiple=True, help="Region to audit (repeatable) [default: the profile's].")
+@click.option("--all-regions", is_flag=True, help="Audit every region enabled in each account.")
+@click.option("--role-arn", "role_arns", multiple=True,
+              help="Assume this role and audit its account (repeatable: one per account).")
+@click.option("--org-role", default=None, metavar="NAME",
+              help="Audit every active account of the AWS Organization through role NAME in each.")
+@click.option("--max-workers", type=click.IntRange(1, 64), default=8, show_default=True,
+              help="Accounts x regions audited at once.")
+@click.option("--max-attempts", type=click.IntRange(1, 20), default=8, show_default=True,
+              help="Attempts per AWS call (botocore adaptive retries).")
+@click.option("--production", is_flag=True, help="Treat every audited resource as production.")
+@click.option("--rule", "select", multiple=True, help="Run only these rules (ID or slug; repeatable).")
+@click.option("--save-snapshot", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Also write the collected inventory; `sm-audit scan FILE` re-evaluates it offline.")
+@click.option("--sandbox", is_flag=True,
+              help="Audit a local demo account (an in-process moto server with sample deployments).")
+@click.option("--verbose", "-v", is_flag=True, help="Print API-call counts and timing on stderr.")
+def audit(fmt, output, config_path, fail_on, profile, regions, all_regions, role_arns, org_role, max_workers,
+          max_attempts, production, select, save_snapshot, sandbox, verbose):
+    """Check live SageMaker deployments in AWS accounts (read-only).
+
+    Uses the standard AWS environment (profile, credentials, AWS_ENDPOINT_URL).
+    What cannot be read (access denied, throttling, an unreachable region)
+    is reported as a coverage gap and the verdicts that depend on it are
+    unknown; the rest of the audit completes. Exit codes as for scan.
+    """
+    from .. import config as config_mod
+    from reports import render
+
+    if role_arns and org_role:
+        raise click.UsageError("--role-arn and --org-role cannot be combined")
+    cfg = config_mod.load(config_path)
+    threshold = fail_on or cfg.fail_on or "error"
+    from ..audit import AuditOptions, audit as run_audit
+
+    opts = AuditOptions(profile=profile, regions=list(regions), all_regions=all_regions, role_arns=list(role_arns),
+                        org_role=org_role, max_workers=max_workers, max_attempts=max_attempts,
+                        production=production, select=list(select) or None, fail_on=threshold)
+    if sandbox:
+        if profile or role_arns or org_role:
+            raise click.UsageError("--sandbox audits the demo account; it takes no --profile/--role-arn/--org-role")
+        from ..live.sandbox import sandbox_env
+
+        with sandbox_env() as env:
+            opts.regions = list(regions) or [env.region]
+            click.echo(f"sandbox: demo account {env.account} in {env.region} on {env.url}", err=True)
+            result = run_audit(cfg, opts)
+    else:
+        result = run_audit(cfg, opts)
+    doc = result.doc
+    if save_snapshot:
+        from ..loaders.snapshot import dump_snapshot
+
+        with open(save_snapshot, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(dump_snapshot(result.inventory) + "\n")
+    if verbose:
+        eps = len(result.inventory.endpoints)
+        per = f", {result.api_calls / eps:.2f} per endpoint" if eps else ""
+        click.echo(f"audit: {eps} endpoint(s), {result.api_calls} API call(s){per}, "
+                   f"{result.attempts} HTTP attempt(s), {result.seconds:.1f}s", err=True)
+        for op, n in result.operations.items():
+            click.echo(f"  {op}: {n}", err=True)
+    write(render(doc, fmt, color=use_color(output)), output)
+    return int(for_findings(doc.findings, threshold))

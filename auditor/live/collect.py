@@ -1,0 +1,471 @@
+"""One account and region -> inventory resources, metrics and coverage gaps.
+
+Call budget (per region): ListEndpoints (paged), DescribeEndpoint per
+endpoint, DescribeEndpointConfig per distinct config, DescribeModel per
+distinct model; everything else in bulk: tags (Resource Groups Tagging API),
+scalable targets and policies, alarms, log groups, monitoring schedules,
+subnets, VPC endpoints, metrics (GetMetricData, 500 queries a call). Per-
+resource describes run on a small thread pool (one client, thread-safe).
+
+Every call goes through ``_call``: a failure becomes a CoverageGap scoped to
+the rules and resources that need the answer, and collection goes on."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Optional
+
+from ..models import inventory as m
+from . import faults
+from .shape import described, meta, tag_dict
+
+SAGEMAKER_NS = ("AWS/SageMaker", "/aws/sagemaker/")
+LOG_PREFIX = "/aws/sagemaker/Endpoints/"
+TAG_TYPES = ["sagemaker:endpoint", "sagemaker:endpoint-config", "sagemaker:model"]
+JOB_DEFINITION_OPS = {
+    "DataQuality": "describe_data_quality_job_definition",
+    "ModelQuality": "describe_model_quality_job_definition",
+    "ModelBias": "describe_model_bias_job_definition",
+    "ModelExplainability": "describe_model_explainability_job_definition",
+}
+
+
+class RegionUnavailable(Exception):
+    """The region cannot be audited at all (listing endpoints failed)."""
+
+
+@dataclass
+class Collected:
+    resources: list[m.Resource] = field(default_factory=list)
+    metrics: list[m.MetricSeries] = field(default_factory=list)
+    gaps: list[m.CoverageGap] = field(default_factory=list)
+
+
+def _op(client: Any, method: str) -> str:
+    return client.meta.method_to_api_mapping.get(method, method)
+
+
+class RegionCollector:
+    def __init__(self, session: Any, factory: Any, account: str, region: str, workers: int = 8,
+                 metric_plan: Optional[Any] = None) -> None:
+        self.session = session
+        self.factory = factory
+        self.account = account
+        self.region = region
+        self.workers = workers
+        self.metric_plan = metric_plan
+        self.out = Collected()
+        self._clients: dict[str, Any] = {}
+        self.tags: dict[str, dict] = {}
+        self.tags_known = True
+
+    # -- plumbing -----------------------------------------------------------
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = self.factory.client(self.session, service, self.region)
+        return self._clients[service]
+
+    def _call(self, service: str, method: str, fail: Callable[[BaseException], list[m.CoverageGap]] | None = None,
+              ok_errors: tuple[str, ...] = (), **kw: Any) -> Any:
+        """One API call; on failure record gaps (default: region-wide for the
+        rules that depend on the operation) and return None. Errors in
+        ``ok_errors`` are answers (e.g. not found), returned as the exception."""
+        c = self.client(service)
+        try:
+            return getattr(c, method)(**kw)
+        except Exception as e:  # noqa: BLE001 - every fault is a gap, never a crash
+            if ok_errors and faults.is_not_found(e, *ok_errors):
+                return e
+            op = _op(c, method)
+            prefix = c.meta.service_model.service_name
+            self.out.gaps.extend(fail(e) if fail else [faults.gap(self.account, self.region, prefix, op, e)])
+            return None
+
+    def _pages(self, service: str, method: str, key: str, fail: Callable | None = None, **kw: Any) -> Optional[list]:
+        """All items of a paginated list; None (and a gap) when a page fails."""
+        c = self.client(service)
+        items: list = []
+        try:
+            for page in c.get_paginator(method).paginate(**kw):
+                items.extend(page.get(key) or [])
+        except Exception as e:  # noqa: BLE001
+            op = _op(c, method)
+            prefix = c.meta.service_model.service_name
+            self.out.gaps.extend(fail(e) if fail else [faults.gap(self.account, self.region, prefix, op, e)])
+            return None
+        return items
+
+    def _gap(self, service: str, op: str, e: BaseException, resource: Optional[str] = None,
+             rules: Optional[list[str]] = None, note: str = "") -> m.CoverageGap:
+        return faults.gap(self.account, self.region, service, op, e, resource=resource, rules=rules, note=note)
+
+    def add(self, res: m.Resource) -> None:
+        self.out.resources.append(res)
+
+    def meta(self, cfn_type: str, arn: str) -> m.Meta:
+        return meta(cfn_type, arn, self.account, self.region, self.tags.get(arn))
+
+    def tags_for(self, arn: str) -> Any:
+        return self.tags.get(arn, {}) if self.tags_known else None
+
+    def _map(self, fn: Callable, items: Iterable) -> list:
+        items = list(items)
+        if len(items) <= 1:
+            return [fn(x) for x in items]
+        with ThreadPoolExecutor(max_workers=min(self.workers, len(items))) as pool:
+            return list(pool.map(fn, items))
+
+    # -- the region ---------------------------------------------------------
+    def collect(self) -> Collected:
+        failed: list[BaseException] = []
+        summaries = self._pages("sagemaker", "list_endpoints", "Endpoints", fail=lambda e: failed.append(e) or [],
+                                MaxResults=100)
+        if summaries is None:
+            # nothing in this region can be seen: one gap for all rules
+            raise RegionUnavailable(failed[0])
+        bulk = {
+            "tags": self.collect_tags,
+            "scaling": self.collect_scaling,
+            "alarms": self.collect_alarms,
+            "logs": self.collect_log_groups,
+            "schedules": self.collect_monitoring,
+            "vpce": self.collect_vpc_endpoints,
+            "groups": self.collect_package_groups,
+        }
+        if not summaries:
+            return self.out  # no endpoints: nothing else here can matter to a rule
+        with ThreadPoolExecutor(max_workers=len(bulk)) as pool:
+            futures = [pool.submit(fn) for fn in bulk.values()]
+            endpoints = self._map(self.describe_endpoint, summaries)
+            for f in futures:
+                f.result()
+        endpoints = [e for e in endpoints if e is not None]
+        for e in endpoints:
+            e.Tags = self.tags_for(e.meta.arn)
+            e.meta = self.meta(e.meta.type, e.meta.arn)
+            self.add(e)
+        configs = self.collect_configs(endpoints)
+        models = self.collect_models(configs, endpoints)
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            jobs = [pool.submit(self.collect_buckets, models), pool.submit(self.collect_subnets, models),
+                    pool.submit(self.collect_packages, models), pool.submit(self.collect_dashboards, endpoints)]
+            if self.metric_plan is not None:
+                jobs.append(pool.submit(self.metric_plan.collect, self, endpoints, configs))
+            for j in jobs:
+                j.result()
+        self.finish_tags()
+        return self.out
+
+    # -- SageMaker ----------------------------------------------------------
+    def describe_endpoint(self, summary: dict) -> Optional[m.Endpoint]:
+        name, arn = summary["EndpointName"], summary["EndpointArn"]
+
+        def fail(e: BaseException) -> list:
+            return [self._gap("sagemaker", "DescribeEndpoint", e, resource=arn, rules=[])]
+
+        r = self._call("sagemaker", "describe_endpoint", fail=fail, ok_errors=("ValidationException",),
+                       EndpointName=name)
+        if isinstance(r, Exception):
+            return None  # deleted since it was listed
+        if r is None:  # keep what the listing said; every verdict on it is unknown
+            return m.Endpoint(meta=self.meta("AWS::SageMaker::Endpoint", arn),
+                              **described(summary, drop=("EndpointArn",)))
+        fields = described(r, drop=("EndpointArn",))
+        # DescribeEndpoint names the deployment config LastDeploymentConfig; the
+        # inventory (and CloudFormation) call it DeploymentConfig
+        if "LastDeploymentConfig" in fields and "DeploymentConfig" not in fields:
+            fields["DeploymentConfig"] = fields.pop("LastDeploymentConfig")
+        return m.Endpoint(meta=self.meta("AWS::SageMaker::Endpoint", arn), **fields)
+
+    def collect_configs(self, endpoints: list[m.Endpoint]) -> list[m.EndpointConfig]:
+        users: dict[str, list[m.Endpoint]] = {}
+        for e in endpoints:
+            if isinstance(e.EndpointConfigName, str):
+                users.setdefault(e.EndpointConfigName, []).append(e)
+
+        def one(name: str) -> Optional[m.EndpointConfig]:
+            def fail(e: BaseException) -> list:
+                gaps = [self._gap("sagemaker", "DescribeEndpointConfig", e, resource=x.meta.arn, rules=[],
+                                  note=f"endpoint config {name}") for x in users[name]]
+                return gaps + [self._gap("sagemaker", "DescribeEndpointConfig", e, resource=name, rules=[])]
+
+            r = self._call("sagemaker", "describe_endpoint_config", fail=fail, ok_errors=("ValidationException",),
+                           EndpointConfigName=name)
+            if r is None or isinstance(r, Exception):
+                return None
+            arn = r["EndpointConfigArn"]
+            c = m.EndpointConfig(meta=self.meta("AWS::SageMaker::EndpointConfig", arn),
+                                 **described(r, drop=("EndpointConfigArn",)))
+            c.Tags = self.tags_for(arn)
+            return c
+
+        configs = [c for c in self._map(one, sorted(users)) if c is not None]
+        for c in configs:
+            self.add(c)
+        return configs
+
+    def collect_models(self, configs: list[m.EndpointConfig], endpoints: list[m.Endpoint]) -> list[m.Model]:
+        users: dict[str, list[m.EndpointConfig]] = {}
+        for c in configs:
+            for _, v in c.variants():
+                if isinstance(v.ModelName, str):
+                    users.setdefault(v.ModelName, []).append(c)
+            for v in c.ShadowProductionVariants or []:
+                if isinstance(v.ModelName, str):
+                    users.setdefault(v.ModelName, []).append(c)
+
+        def one(name: str) -> Optional[m.Model]:
+            def fail(e: BaseException) -> list:
+                rules = faults.MODEL_RULES
+                gaps = [self._gap("sagemaker", "DescribeModel", e, resource=name, rules=[])]
+                for c in users[name]:
+                    gaps.append(self._gap("sagemaker", "DescribeModel", e, resource=c.meta.arn, rules=rules,
+                                          note=f"model {name}"))
+                    for ep in endpoints:
+                        if ep.EndpointConfigName == c.EndpointConfigName:
+                            gaps.append(self._gap("sagemaker", "DescribeModel", e, resource=ep.meta.arn,
+                                                  rules=rules, note=f"model {name}"))
+                return gaps
+
+            r = self._call("sagemaker", "describe_model", fail=fail, ok_errors=("ValidationException",),
+                           ModelName=name)
+            if r is None or isinstance(r, Exception):
+                return None
+            arn = r["ModelArn"]
+            model = m.Model(meta=self.meta("AWS::SageMaker::Model", arn), **described(r, drop=("ModelArn",)))
+            model.Tags = self.tags_for(arn)
+            return model
+
+        models = [x for x in self._map(one, sorted(users)) if x is not None]
+        for x in models:
+            self.add(x)
+        return models
+
+    def collect_packages(self, models: list[m.Model]) -> None:
+        names = sorted({c.ModelPackageName for x in models for _, c in x.containers()
+                        if isinstance(getattr(c, "ModelPackageName", None), str)})
+
+        def one(name: str) -> None:
+            users = [x for x in models if any(getattr(c, "ModelPackageName", None) == name for _, c in x.containers())]
+
+            def fail(e: BaseException) -> list:
+                return [self._gap("sagemaker", "DescribeModelPackage", e, resource=u.meta.arn,
+                                  note=f"model package {name}") for u in users]
+
+            r = self._call("sagemaker", "describe_model_package", fail=fail, ok_errors=("ValidationException",),
+                           ModelPackageName=name)
+            if r is None or isinstance(r, Exception):
+                return
+            arn = r["ModelPackageArn"]
+            self.add(m.ModelPackage(meta=self.meta("AWS::SageMaker::ModelPackage", arn), **described(r)))
+
+        self._map(one, names)
+
+    def collect_package_groups(self) -> None:
+        for g in self._pages("sagemaker", "list_model_package_groups", "ModelPackageGroupSummaryList") or []:
+            arn = g["ModelPackageGroupArn"]
+            self.add(m.ModelPackageGroup(meta=self.meta("AWS::SageMaker::ModelPackageGroup", arn),
+                                         **described(g, drop=("ModelPackageGroupArn",))))
+
+    def collect_monitoring(self) -> None:
+        items = self._pages("sagemaker", "list_monitoring_schedules", "MonitoringScheduleSummaries")
+        if not items:
+            return
+
+        def one(s: dict) -> None:
+            arn = s["MonitoringScheduleArn"]
+            r = self._call("sagemaker", "describe_monitoring_schedule",
+                           fail=lambda e: [self._gap("sagemaker", "DescribeMonitoringSchedule", e,
+                                                     note=f"schedule {s['MonitoringScheduleName']}")],
+                           MonitoringScheduleName=s["MonitoringScheduleName"])
+            data = {**described(s), **(described(r) if r else {})}
+            data.pop("MonitoringScheduleArn", None)
+            self.add(m.MonitoringSchedule(meta=self.meta("AWS::SageMaker::MonitoringSchedule", arn), **data))
+            cfg = (r or {}).get("MonitoringScheduleConfig") or {}
+            name, kind = cfg.get("MonitoringJobDefinitionName"), cfg.get("MonitoringType") or s.get("MonitoringType")
+            if name and kind in JOB_DEFINITION_OPS:
+                d = self._call("sagemaker", JOB_DEFINITION_OPS[kind], JobDefinitionName=name)
+                if d:
+                    arn = d.get("JobDefinitionArn") or f"{arn}#{name}"
+                    self.add(m.MonitoringJobDefinition(
+                        meta=self.meta(f"AWS::SageMaker::{kind}JobDefinition", arn),
+                        monitoring_type=kind, **described(d, drop=("JobDefinitionArn",))))
+
+        self._map(one, items)
+
+    def collect_tags(self) -> None:
+        """Tags in bulk; without the Tagging API, ListTags per resource."""
+        def fail(e: BaseException) -> list:
+            self._tag_error = e
+            return []
+
+        self._tag_error = None
+        items = self._pages("resourcegroupstaggingapi", "get_resources", "ResourceTagMappingList", fail=fail,
+                            ResourceTypeFilters=TAG_TYPES, ResourcesPerPage=100)
+        if items is not None:
+            self.tags = {x["ResourceARN"]: tag_dict(x.get("Tags")) for x in items}
+            return
+        self.tags_known = False
+        self._tags_fallback_error = self._tag_error
+
+    # -- autoscaling, CloudWatch, logs -------------------------------------
+    def collect_scaling(self) -> None:
+        targets = self._pages("application-autoscaling", "describe_scalable_targets", "ScalableTargets",
+                              ServiceNamespace="sagemaker")
+        for t in targets or []:
+            arn = t.get("ScalableTargetARN") or (f"arn:aws:application-autoscaling:{self.region}:{self.account}:"
+                                                 f"scalable-target/sagemaker/{t['ResourceId']}/{t['ScalableDimension']}")
+            self.add(m.ScalableTarget(meta=self.meta("AWS::ApplicationAutoScaling::ScalableTarget", arn),
+                                      **described(t, drop=("ScalableTargetARN",))))
+        policies = self._pages("application-autoscaling", "describe_scaling_policies", "ScalingPolicies",
+                               ServiceNamespace="sagemaker")
+        for p in policies or []:
+            self.add(m.ScalingPolicy(meta=self.meta("AWS::ApplicationAutoScaling::ScalingPolicy", p["PolicyARN"]),
+                                     **described(p, drop=("PolicyARN", "Alarms"))))
+
+    def collect_alarms(self) -> None:
+        alarms = self._pages("cloudwatch", "describe_alarms", "MetricAlarms", AlarmTypes=["MetricAlarm"])
+        for a in alarms or []:
+            if not _sagemaker_alarm(a):
+                continue
+            self.add(m.Alarm(meta=self.meta("AWS::CloudWatch::Alarm", a["AlarmArn"]),
+                             **described(a, drop=("AlarmArn",))))
+
+    def collect_dashboards(self, endpoints: list[m.Endpoint]) -> None:
+        """Bodies are fetched only until every endpoint is shown somewhere:
+        the likeliest dashboards (naming an endpoint or SageMaker) first."""
+        items = self._pages("cloudwatch", "list_dashboards", "DashboardEntries")
+        if not items:
+            return
+        names = {e.EndpointName for e in endpoints if isinstance(e.EndpointName, str)}
+
+        def score(d: dict) -> tuple:
+            n = d["DashboardName"].lower()
+            return (not any(x.lower() in n for x in names), "sagemaker" not in n, n)
+
+        unseen = set(names)
+        for d in sorted(items, key=score):
+            if not unseen:
+                break
+            r = self._call("cloudwatch", "get_dashboard", DashboardName=d["DashboardName"])
+            if not r:
+                continue
+            body = r.get("DashboardBody") or ""
+            unseen = {n for n in unseen if f'"{n}"' not in body}
+            self.add(m.Dashboard(meta=self.meta("AWS::CloudWatch::Dashboard", d["DashboardArn"]),
+                                 DashboardName=d["DashboardName"], DashboardBody=body))
+
+    def collect_log_groups(self) -> None:
+        groups = self._pages("logs", "describe_log_groups", "logGroups", logGroupNamePrefix=LOG_PREFIX)
+        for g in groups or []:
+            arn = (g.get("arn") or "").removesuffix(":*") or g["logGroupName"]
+            self.add(m.LogGroup(meta=self.meta("AWS::Logs::LogGroup", arn), LogGroupName=g["logGroupName"],
+                                KmsKeyId=g.get("kmsKeyId"), RetentionInDays=g.get("retentionInDays")))
+
+    # -- S3, network --------------------------------------------------------
+    def collect_buckets(self, models: list[m.Model]) -> None:
+        users: dict[str, list[m.Model]] = {}
+        for x in models:
+            for _, c in x.containers():
+                b = _bucket(getattr(c, "ModelDataUrl", None))
+                if b:
+                    users.setdefault(b, []).append(x)
+
+        def one(name: str) -> None:
+            def fail_for(op: str) -> Callable:
+                return lambda e: [self._gap("s3", op, e, resource=u.meta.arn, note=f"bucket {name}")
+                                  for u in users[name]]
+
+            v = self._call("s3", "get_bucket_versioning", fail=fail_for("GetBucketVersioning"),
+                           ok_errors=("NoSuchBucket",), Bucket=name)
+            if isinstance(v, Exception):
+                return  # the bucket does not exist
+            enc = self._call("s3", "get_bucket_encryption", fail=fail_for("GetBucketEncryption"),
+                             ok_errors=("ServerSideEncryptionConfigurationNotFoundError", "NoSuchBucket"), Bucket=name)
+            fields: dict[str, Any] = {"BucketName": name}
+            if isinstance(v, dict) and v.get("Status"):
+                fields["VersioningConfiguration"] = {"Status": v["Status"]}
+            if isinstance(enc, dict):
+                fields["BucketEncryption"] = {"ServerSideEncryptionConfiguration": [
+                    _cfn_sse_rule(r) for r in (enc.get("ServerSideEncryptionConfiguration") or {}).get("Rules") or []]}
+            arn = f"arn:aws:s3:::{name}"
+            self.add(m.Bucket(meta=self.meta("AWS::S3::Bucket", arn), **fields))
+
+        self._map(one, sorted(users))
+
+    def collect_subnets(self, models: list[m.Model]) -> None:
+        ids = sorted({s for x in models if x.VpcConfig is not None and isinstance(x.VpcConfig.Subnets, list)
+                      for s in x.VpcConfig.Subnets if isinstance(s, str)})
+        for i in range(0, len(ids), 200):
+            chunk = ids[i:i + 200]
+            subnets = self._pages("ec2", "describe_subnets", "Subnets",
+                                  Filters=[{"Name": "subnet-id", "Values": chunk}])
+            for s in subnets or []:
+                arn = s.get("SubnetArn") or f"arn:aws:ec2:{self.region}:{self.account}:subnet/{s['SubnetId']}"
+                self.add(m.Subnet(meta=meta("AWS::EC2::Subnet", arn, self.account, self.region, tag_dict(s.get("Tags"))),
+                                  SubnetId=s["SubnetId"], VpcId=s.get("VpcId"),
+                                  AvailabilityZone=s.get("AvailabilityZone"),
+                                  AvailabilityZoneId=s.get("AvailabilityZoneId"), Tags=tag_dict(s.get("Tags"))))
+
+    def collect_vpc_endpoints(self) -> None:
+        svc = f"com.amazonaws.{self.region}.sagemaker.runtime"
+        items = self._pages("ec2", "describe_vpc_endpoints", "VpcEndpoints",
+                            Filters=[{"Name": "service-name", "Values": [svc]}])
+        for v in items or []:
+            arn = f"arn:aws:ec2:{self.region}:{self.account}:vpc-endpoint/{v['VpcEndpointId']}"
+            self.add(m.VpcEndpoint(meta=meta("AWS::EC2::VPCEndpoint", arn, self.account, self.region),
+                                   VpcEndpointId=v["VpcEndpointId"], ServiceName=v.get("ServiceName"),
+                                   VpcId=v.get("VpcId"), VpcEndpointType=v.get("VpcEndpointType"),
+                                   SubnetIds=v.get("SubnetIds") or [], Tags=tag_dict(v.get("Tags"))))
+
+    def finish_tags(self) -> None:
+        """Tags could not be read in bulk: ask per resource (ListTags)."""
+        if self.tags_known:
+            return
+        targets = [r for r in self.out.resources if isinstance(r, (m.Endpoint, m.EndpointConfig, m.Model))]
+
+        def one(r: m.Resource) -> None:
+            arn = r.meta.arn
+
+            def fail(e: BaseException) -> list:
+                return [self._gap("sagemaker", "ListTags", e, resource=arn, rules=[],
+                                  note="tags decide production and suppressions")]
+
+            items = self._pages("sagemaker", "list_tags", "Tags", fail=fail, ResourceArn=arn)
+            if items is None:
+                return
+            tags = tag_dict(items)
+            r.Tags = tags
+            r.meta = meta(r.meta.type, arn, self.account, self.region, tags)
+
+        self._map(one, targets)
+
+
+def _sagemaker_alarm(a: dict) -> bool:
+    ns = a.get("Namespace") or ""
+    if ns.startswith(SAGEMAKER_NS) or "sagemaker" in ns.lower():
+        return True
+    dims = list(a.get("Dimensions") or [])
+    for q in a.get("Metrics") or []:
+        metric = (q.get("MetricStat") or {}).get("Metric") or {}
+        if "sagemaker" in (metric.get("Namespace") or "").lower():
+            return True
+        dims += metric.get("Dimensions") or []
+    return any(d.get("Name") == "EndpointName" for d in dims)
+
+
+def _cfn_sse_rule(rule: dict) -> dict:
+    """API ``ApplyServerSideEncryptionByDefault`` -> CloudFormation's
+    ``ServerSideEncryptionByDefault`` (the inventory uses the CFN shape)."""
+    out = {k: v for k, v in rule.items() if k != "ApplyServerSideEncryptionByDefault"}
+    if "ApplyServerSideEncryptionByDefault" in rule:
+        out["ServerSideEncryptionByDefault"] = rule["ApplyServerSideEncryptionByDefault"]
+    return out
+
+
+def _bucket(url: Any) -> Optional[str]:
+    if isinstance(url, str) and url.startswith("s3://"):
+        b = url[5:].split("/", 1)[0]
+        return b or None
+    return None

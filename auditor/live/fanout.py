@@ -1,0 +1,174 @@
+"""Accounts x regions, audited concurrently on a bounded pool.
+
+Accounts come from the base credentials, ``--role-arn`` (assume-role per
+account) or ``--org-role`` (every ACTIVE account of the AWS Organization,
+through ``arn:aws:iam::<id>:role/<name>``). A target that cannot be reached
+(assume-role denied, region unreachable, listing denied) becomes one coverage
+gap for all rules there; the rest of the audit completes."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+from ..models.inventory import CoverageGap
+from . import faults
+from .account import ACCOUNT_RULES, AccountCollector
+from .collect import Collected, RegionCollector, RegionUnavailable
+from .session import Credentials, SessionFactory
+
+
+@dataclass
+class Account:
+    id: Optional[str]  # None until resolved (base credentials)
+    role_arn: Optional[str] = None
+    creds: Optional[Credentials] = None
+    error: Optional[CoverageGap] = None
+
+
+@dataclass
+class Scope:
+    regions: list[str] = field(default_factory=list)
+    all_regions: bool = False
+    role_arns: list[str] = field(default_factory=list)
+    org_role: Optional[str] = None
+
+
+class Progress:
+    """One status line on stderr, only when stderr is a terminal."""
+
+    def __init__(self, total: int, enabled: Optional[bool] = None) -> None:
+        self.total, self.done = total, 0
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+        self._lock = threading.Lock()
+
+    def step(self, label: str) -> None:
+        with self._lock:
+            self.done += 1
+            if self.enabled:
+                sys.stderr.write(f"\r\033[Kaudit {self.done}/{self.total} {label}")
+                sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled and self.total:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+
+def _default_region(factory: SessionFactory) -> str:
+    return factory.session().region_name or "us-east-1"
+
+
+def resolve_accounts(factory: SessionFactory, scope: Scope) -> list[Account]:
+    home = scope.regions[0] if scope.regions else _default_region(factory)
+    accounts: list[Account] = []
+    if scope.org_role:
+        org = factory.client(factory.session(home), "organizations", home)
+        own = _caller_account(factory, home, None)
+        for page in org.get_paginator("list_accounts").paginate():
+            for a in page.get("Accounts") or []:
+                if a.get("Status", "ACTIVE") != "ACTIVE":
+                    continue
+                if a["Id"] == own:
+                    accounts.append(Account(id=own))  # the caller's own account: its own credentials
+                else:
+                    accounts.append(Account(id=a["Id"], role_arn=f"arn:aws:iam::{a['Id']}:role/{scope.org_role}"))
+    elif scope.role_arns:
+        accounts = [Account(id=arn.split(":")[4] or None, role_arn=arn) for arn in scope.role_arns]
+    else:
+        accounts = [Account(id=None)]
+    for acct in accounts:
+        if acct.role_arn:
+            try:
+                acct.creds = factory.assume(acct.role_arn, home)
+            except Exception as e:  # noqa: BLE001
+                acct.error = faults.gap(acct.id, None, "sts", "AssumeRole", e, rules=[],
+                                        note=f"cannot assume {acct.role_arn}")
+                continue
+        if acct.id is None or acct.role_arn:
+            try:
+                acct.id = _caller_account(factory, home, acct.creds) or acct.id
+            except Exception as e:  # noqa: BLE001
+                acct.error = faults.gap(acct.id, None, "sts", "GetCallerIdentity", e, rules=[])
+    return accounts
+
+
+def _caller_account(factory: SessionFactory, region: str, creds: Optional[Credentials]) -> str:
+    sts = factory.client(factory.session(region, creds), "sts", region)
+    return sts.get_caller_identity()["Account"]
+
+
+def resolve_regions(factory: SessionFactory, scope: Scope, acct: Account) -> tuple[list[str], list[CoverageGap]]:
+    if not scope.all_regions:
+        return (list(dict.fromkeys(scope.regions)) or [_default_region(factory)]), []
+    home = scope.regions[0] if scope.regions else _default_region(factory)
+    try:
+        ec2 = factory.client(factory.session(home, acct.creds), "ec2", home)
+        regions = sorted(r["RegionName"] for r in ec2.describe_regions(AllRegions=False)["Regions"]
+                         if r.get("OptInStatus") != "not-opted-in")
+        return regions, []
+    except Exception as e:  # noqa: BLE001
+        return [home], [faults.gap(acct.id, None, "ec2", "DescribeRegions", e, rules=[],
+                                   note=f"cannot list the account's regions; audited {home} only")]
+
+
+def run(factory: SessionFactory, scope: Scope, max_workers: int = 8, inner_workers: int = 8,
+        metric_plan: Any = None, progress: Optional[bool] = None) -> tuple[Collected, list[str], list[str]]:
+    """Collect every (account, region); returns everything plus the accounts
+    and regions covered."""
+    total = Collected()
+    accounts = resolve_accounts(factory, scope)
+    tasks: list[tuple[Account, Optional[str]]] = []
+    all_regions: set[str] = set()
+    for acct in accounts:
+        if acct.error is not None:
+            total.gaps.append(acct.error)
+            continue
+        regions, gaps = resolve_regions(factory, scope, acct)
+        total.gaps.extend(gaps)
+        all_regions.update(regions)
+        tasks.append((acct, None))  # account-wide: IAM, CloudTrail
+        tasks.extend((acct, r) for r in regions)
+    home = {a.id: (scope.regions[0] if scope.regions else None) for a in accounts}
+    bar = Progress(len(tasks), progress)
+
+    def one(task: tuple[Account, Optional[str]]) -> Collected:
+        acct, region = task
+        via = region or home.get(acct.id) or _default_region(factory)
+        session = factory.session(via, acct.creds)  # per thread: sessions are not thread-safe
+        cls = AccountCollector if region is None else RegionCollector
+        col = cls(session, factory, acct.id or "", via, workers=inner_workers,
+                  metric_plan=metric_plan if region else None)
+        try:
+            return col.collect()
+        except RegionUnavailable as e:
+            cause = e.args[0] if e.args else e
+            col.out.resources.clear()
+            col.out.gaps.append(faults.gap(acct.id, region, "sagemaker", "ListEndpoints", cause, rules=[],
+                                           note=f"region {region} could not be audited"))
+            return col.out
+        except Exception as e:  # noqa: BLE001 - one bad account never ends the audit
+            # an unexpected failure: everything this task feeds is unknown
+            rules = [] if region else list(ACCOUNT_RULES)
+            col.out.gaps.append(faults.gap(acct.id, region, "sm-audit", "collect", e, rules=rules,
+                                           note="collection stopped"))
+            return col.out
+
+    with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
+        futures = {pool.submit(one, t): t for t in tasks}
+        for f in as_completed(futures):
+            acct, region = futures[f]
+            part = f.result()
+            total.resources.extend(part.resources)
+            total.metrics.extend(part.metrics)
+            total.gaps.extend(part.gaps)
+            bar.step(f"{acct.id}/{region or 'global'}")
+    bar.close()
+    ids = sorted({a.id for a in accounts if a.id})
+    return total, ids, sorted(all_regions)
+
+
+Callback = Callable[[Any], None]

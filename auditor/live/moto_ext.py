@@ -1,0 +1,179 @@
+"""Where moto 5.2 answers differently from AWS, make the in-process server
+answer like AWS. Used by the ``--sandbox`` demo account and the live tests
+(never by a real audit): the product is written against AWS, and the mock is
+extended to match it, not the other way round.
+
+What this adds or corrects (see MOTO-NOTES.md):
+* ``CreateEndpoint`` keeps ``DeploymentConfig`` and ``DescribeEndpoint``
+  returns it as ``LastDeploymentConfig`` (moto drops it).
+* Every endpoint variant reports its weight (AWS defaults it to 1.0; moto
+  leaves CurrentWeight out when the config did not set one).
+* ``CreateModel`` keeps ``EnableNetworkIsolation`` (moto always says false).
+* Monitoring schedules: Create/List/Describe (moto: not implemented).
+* ``GetBucketEncryption`` on a bucket without an explicit configuration
+  returns SSE-S3, as AWS does for every bucket since January 2023.
+* An endpoint config's ARN is a string (moto stores a 1-tuple, which leaks
+  into the Resource Groups Tagging API as ``"('arn:...',)"``).
+
+Installed once per process; safe to call repeatedly.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timezone
+from typing import Any
+
+_lock = threading.Lock()
+_installed = False
+
+
+def _backend(resp: Any) -> Any:
+    return resp.sagemaker_backend
+
+
+def _schedules(backend: Any) -> dict[str, dict]:
+    store = getattr(backend, "_sm_audit_schedules", None)
+    if store is None:
+        store = {}
+        backend._sm_audit_schedules = store
+    return store
+
+
+def install() -> None:
+    global _installed
+    with _lock:
+        if _installed:
+            return
+        _patch_sagemaker()
+        _patch_s3()
+        _installed = True
+
+
+def _patch_sagemaker() -> None:
+    from moto.core.responses import ActionResult
+    from moto.sagemaker import models as sm_models
+    from moto.sagemaker.exceptions import ValidationError
+    from moto.sagemaker.responses import SageMakerResponse
+
+    orig_create_endpoint = SageMakerResponse.create_endpoint
+    orig_create_model = SageMakerResponse.create_model
+    orig_config_init = sm_models.FakeEndpointConfig.__init__
+    orig_variants = sm_models.FakeEndpoint._process_production_variants
+
+    def process_variants(self, variants):  # type: ignore[no-untyped-def]
+        out = orig_variants(self, variants)
+        for v, spec in zip(out, variants):
+            # AWS reports the weight (default 1.0) of every variant
+            weight = float(spec.get("InitialVariantWeight", 1.0))
+            v.setdefault("CurrentWeight", weight)
+            v.setdefault("DesiredWeight", weight)
+        return out
+
+    def create_endpoint(self):  # type: ignore[no-untyped-def]
+        result = orig_create_endpoint(self)
+        dc = self._get_param("DeploymentConfig")
+        if dc:
+            ep = _backend(self).endpoints[self._get_param("EndpointName")]
+            ep.last_deployment_config = dc  # DescribeEndpoint's LastDeploymentConfig
+        return result
+
+    def create_model(self):  # type: ignore[no-untyped-def]
+        result = orig_create_model(self)
+        if self._get_param("EnableNetworkIsolation") is not None:
+            m = _backend(self)._models[self._get_param("ModelName")]
+            m.enable_network_isolation = bool(self._get_param("EnableNetworkIsolation"))
+        return result
+
+    def config_init(self, *a, **kw):  # type: ignore[no-untyped-def]
+        orig_config_init(self, *a, **kw)
+        self.arn = self.endpoint_config_arn
+
+    def create_monitoring_schedule(self):  # type: ignore[no-untyped-def]
+        b = _backend(self)
+        name = self._get_param("MonitoringScheduleName")
+        cfg = self._get_param("MonitoringScheduleConfig") or {}
+        arn = f"arn:aws:sagemaker:{b.region_name}:{b.account_id}:monitoring-schedule/{name}"
+        now = datetime.now(timezone.utc)
+        job = cfg.get("MonitoringJobDefinition") or {}
+        endpoint = (job.get("MonitoringInputs") or [{}])[0].get("EndpointInput", {}).get("EndpointName")
+        endpoint = endpoint or self._get_param("EndpointName") or _endpoint_of_definition(b, cfg)
+        _schedules(b)[name] = {
+            "MonitoringScheduleArn": arn,
+            "MonitoringScheduleName": name,
+            "MonitoringScheduleStatus": "Scheduled",
+            "MonitoringType": cfg.get("MonitoringType", "DataQuality"),
+            "CreationTime": now,
+            "LastModifiedTime": now,
+            "MonitoringScheduleConfig": cfg,
+            "EndpointName": endpoint,
+            "Tags": self._get_param("Tags") or [],
+        }
+        return ActionResult({"MonitoringScheduleArn": arn})
+
+    def list_monitoring_schedules(self):  # type: ignore[no-untyped-def]
+        items = sorted(_schedules(_backend(self)).values(), key=lambda s: s["MonitoringScheduleName"])
+        ep = self._get_param("EndpointName")
+        if ep:
+            items = [s for s in items if s["EndpointName"] == ep]
+        start = int(self._get_param("NextToken") or 0)
+        size = int(self._get_param("MaxResults") or 10)
+        page = items[start:start + size]
+        out: dict[str, Any] = {"MonitoringScheduleSummaries": [
+            {k: s[k] for k in ("MonitoringScheduleName", "MonitoringScheduleArn", "CreationTime",
+                               "LastModifiedTime", "MonitoringScheduleStatus", "EndpointName",
+                               "MonitoringType") if s.get(k) is not None}
+            for s in page]}
+        if start + size < len(items):
+            out["NextToken"] = str(start + size)
+        return ActionResult(out)
+
+    def describe_monitoring_schedule(self):  # type: ignore[no-untyped-def]
+        name = self._get_param("MonitoringScheduleName")
+        s = _schedules(_backend(self)).get(name)
+        if s is None:
+            raise ValidationError(message=f"Monitoring schedule {name} does not exist")
+        return ActionResult({k: v for k, v in s.items() if k != "Tags" and v is not None})
+
+    SageMakerResponse.create_endpoint = create_endpoint
+    SageMakerResponse.create_model = create_model
+    SageMakerResponse.create_monitoring_schedule = create_monitoring_schedule
+    SageMakerResponse.list_monitoring_schedules = list_monitoring_schedules
+    SageMakerResponse.describe_monitoring_schedule = describe_monitoring_schedule
+    sm_models.FakeEndpointConfig.__init__ = config_init
+    sm_models.FakeEndpoint._process_production_variants = process_variants
+
+
+def _endpoint_of_definition(backend: Any, cfg: dict) -> Any:
+    """A schedule that names a job definition monitors that definition's endpoint."""
+    name = cfg.get("MonitoringJobDefinitionName")
+    if not name:
+        return None
+    for attr in ("data_quality_job_definitions", "model_quality_job_definitions",
+                 "model_bias_job_definitions", "model_explainability_job_definitions"):
+        defs = getattr(backend, attr, None) or {}
+        d = defs.get(name)
+        if d is None:
+            continue
+        for key in ("data_quality_job_input", "model_quality_job_input", "model_bias_job_input",
+                    "model_explainability_job_input"):
+            inp = getattr(d, key, None)
+            if isinstance(inp, dict) and inp.get("EndpointInput"):
+                return inp["EndpointInput"].get("EndpointName")
+    return None
+
+
+def _patch_s3() -> None:
+    from moto.s3.models import S3Backend
+
+    orig = S3Backend.get_bucket_encryption
+
+    def get_bucket_encryption(self, bucket_name):  # type: ignore[no-untyped-def]
+        enc = orig(self, bucket_name)
+        if not enc:
+            # AWS applies SSE-S3 to every bucket without an explicit configuration.
+            return {"Rule": {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"},
+                             "BucketKeyEnabled": False}}
+        return enc
+
+    S3Backend.get_bucket_encryption = get_bucket_encryption
