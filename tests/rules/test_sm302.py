@@ -139,7 +139,7 @@ Resources:
 
 def test_fn_if_baseline_fails_only_in_the_branch_without_it(tmp_path):
     fs = scan_text(tmp_path, FN_IF_BASELINE, production=True, rule="SM302")
-    assert summary(fs) == [("SM302", "Schedule", 21, "fail")  # the NoValue branch]
+    assert summary(fs) == [("SM302", "Schedule", 21, "fail")]  # the NoValue branch
     assert fs[0].message == ("schedule Schedule of endpoint churn-prod has no baseline; the policy wants constraints "
                              "and statistics from training/validation data [when not (parameter Baselined = 'yes')]")
 
