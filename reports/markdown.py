@@ -1,0 +1,152 @@
+"""Markdown summary for a pull-request comment or ``$GITHUB_STEP_SUMMARY``.
+
+GitHub renders HTML inside Markdown, so every value from a template, tag or
+account is escaped (HTML special characters as entities, Markdown table and
+emphasis characters with backslashes). The output stays under GitHub's
+comment limit (65,536 characters): the findings list is cut with a count of
+what was left out.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from auditor.models.findings import LEVEL_ORDER, Finding, ResultDocument
+
+from . import summary as S
+
+LIMIT = 60_000  # GitHub: 65,536 characters per comment; keep room for the tail
+ICON = {"error": "🔴", "warning": "🟠", "note": "🔵", "unknown": "⚪"}
+_MD = str.maketrans({c: "\\" + c for c in "\\`*_[]|#~>!"} | {"<": "&lt;", ">": "&gt;", "&": "&amp;",
+                                                             "\n": " ", "\r": " "})
+
+
+def esc(s: Any) -> str:
+    """Text for a Markdown table cell or paragraph: no HTML, no formatting."""
+    return str(s).translate(_MD)
+
+
+def code(s: Any) -> str:
+    """An inline code span that cannot be broken out of (backticks and pipes)."""
+    text = str(s).replace("\n", " ").replace("|", "¦")
+    fence = "`"
+    while fence in text:
+        fence += "`"
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _kind(f: Finding) -> str:
+    return "unknown" if f.outcome == "unknown" else f.level
+
+
+def _finding_row(f: Finding) -> str:
+    res = esc(f.resource.id) if f.resource else "—"
+    return (f"| {ICON.get(_kind(f), '')} {_kind(f)} | {f.rule} | {res} | {code(f.location.short())} | "
+            f"{esc(f.message)} |")
+
+
+def render(doc: ResultDocument, fail_on: Optional[str] = None, baseline: Any = None,
+           title: Optional[str] = None, limit: int = LIMIT, **_options) -> str:
+    fail_on = fail_on or doc.run.fail_on or "error"
+    gate = S.gated(doc.findings, fail_on)
+    counts = S.finding_counts(doc.findings)
+    rows = S.rows(doc)
+    run = doc.run
+    head = [f"## {esc(title or 'sm-audit ' + run.command)}", ""]
+    verdict = (f"❌ **Failed**: {len(gate)} unsuppressed finding(s) at or above `{fail_on}`" if gate
+               else f"✅ **Passed**: nothing unsuppressed at or above `{fail_on}`")
+    head.append(verdict + (" (new findings only)" if baseline is not None else ""))
+    head.append("")
+    scope = []
+    if run.files_scanned:
+        scope.append(f"{run.files_scanned} file(s)")
+    if run.files_skipped:
+        scope.append(f"{run.files_skipped} skipped (not templates)")
+    scope.append(f"{run.resources} resource(s)")
+    if run.accounts:
+        scope.append("accounts " + ", ".join(esc(a) for a in run.accounts))
+    if run.regions:
+        scope.append("regions " + ", ".join(esc(r) for r in run.regions))
+    head.append(" · ".join(scope))
+    head.append("")
+    if baseline is not None:
+        head += [f"Compared with {', '.join(code(s) for s in baseline.sources)}: **{len(baseline.new)}** new, "
+                 f"{baseline.unchanged} unchanged, **{len(baseline.fixed)}** fixed.", ""]
+    head += ["| Errors | Warnings | Notes | Unknown | Suppressed | Passed checks |",
+             "|---:|---:|---:|---:|---:|---:|",
+             f"| {counts.get('error', 0)} | {counts.get('warning', 0)} | {counts.get('note', 0)} | "
+             f"{counts.get('unknown', 0)} | {counts.get('suppressed', 0)} | "
+             f"{sum(1 for r in rows if r.outcome == 'pass')} |", ""]
+    by_rule = S.tally(rows, lambda r: r.rule)
+    titles = {r.id: r for r in doc.rules}
+    if by_rule:
+        head += ["<details><summary>Checks by rule</summary>", "",
+                 "| Rule | Title | fail | error | unknown | suppressed | pass |", "|---|---|---:|---:|---:|---:|---:|"]
+        for rid, c in by_rule.items():
+            info = titles.get(rid)
+            name = f"[{rid}]({info.help_uri})" if info and info.help_uri.startswith("https://") else rid
+            head.append(f"| {name} | {esc(info.title) if info else ''} | {c['fail']} | {c['error']} | "
+                        f"{c['unknown']} | {c['suppressed']} | {c['pass']} |")
+        head += ["", "</details>", ""]
+
+    active = sorted((f for f in doc.findings if not f.suppression),
+                    key=lambda f: (-LEVEL_ORDER.get(_kind(f), 0), f.sort_key()))
+    body: list[str] = []
+    finding_rows = [_finding_row(f) for f in active]
+    if active:
+        body += ["### Findings" + (" (new)" if baseline is not None else ""), "",
+                 "| Severity | Rule | Resource | Location | Finding |", "|---|---|---|---|---|"]
+    suppressed = [f for f in doc.findings if f.suppression]
+    tail: list[str] = []
+    if suppressed:
+        tail += [f"<details><summary>{len(suppressed)} suppressed finding(s)</summary>", "",
+                 "| Rule | Resource | Kind | Justification | Expires |", "|---|---|---|---|---|"]
+        tail += [f"| {f.rule} | {esc(f.resource.id) if f.resource else '—'} | {f.suppression.kind} | "
+                 f"{esc(f.suppression.reason or '(none given)')} | {esc(f.suppression.expires or '—')} |"
+                 for f in suppressed]
+        tail += ["", "</details>", ""]
+    if doc.gaps:
+        tail += [f"**{len(doc.gaps)} coverage gap(s)**: results that needed this data are unknown.", "",
+                 "| Account | Region | Call | Error | Message |", "|---|---|---|---|---|"]
+        tail += [f"| {esc(g.account or '—')} | {esc(g.region or '—')} | {code(g.service + ':' + g.operation)} | "
+                 f"{esc(g.error or '—')} | {esc(g.message)} |" for g in doc.gaps]
+        tail.append("")
+    changes = (doc.plan or {}).get("changes") or []
+    if changes:
+        tail += [f"### Remediation plan ({len(changes)} change(s))", "",
+                 "| Action | Resource | Account / region | Before → after | Status |", "|---|---|---|---|---|"]
+        for c in changes:
+            ba = f"{code(_short(c.get('before')))} → {code(_short(c.get('after')))}"
+            tail.append(f"| {esc(c.get('action', ''))} | {esc(c.get('name') or c.get('resource', ''))} | "
+                        f"{esc(c.get('account') or '—')} / {esc(c.get('region') or '—')} | {ba} | "
+                        f"{esc(c.get('status', 'planned'))} |")
+        tail.append("")
+    if baseline is not None and baseline.fixed:
+        tail += [f"<details><summary>{len(baseline.fixed)} fixed since the baseline</summary>", "",
+                 "| Rule | Resource | Finding |", "|---|---|---|"]
+        tail += [f"| {f.rule} | {esc(f.resource.id) if f.resource else '—'} | {esc(f.message)} |"
+                 for f in baseline.fixed]
+        tail += ["", "</details>", ""]
+    tail.append(f"<sub>{esc(doc.tool.get('name', 'sm-audit'))} {esc(doc.tool.get('version', ''))}</sub>")
+
+    text = "\n".join(head)
+    rest = "\n".join(tail)
+    budget = limit - len(text) - len(rest) - sum(len(x) + 1 for x in body) - 200
+    for i, line in enumerate(finding_rows):
+        if len(line) + 1 > budget:
+            body += ["", f"… and {len(finding_rows) - i} more finding(s) not shown; see the full report."]
+            break
+        body.append(line)
+        budget -= len(line) + 1
+    if body:
+        body.append("")
+    return text + "\n" + "\n".join(body) + ("\n" if body else "") + rest + "\n"
+
+
+def _short(v: Any, n: int = 80) -> str:
+    import json
+
+    s = v if isinstance(v, str) else json.dumps(v, sort_keys=True, ensure_ascii=False, default=str)
+    return s if len(s) <= n else s[: n - 1] + "…"
+
