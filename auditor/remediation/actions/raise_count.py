@@ -1,0 +1,107 @@
+"""raise-instance-count (SM201): plan only, unless the user opts the endpoint
+in by naming it with ``--endpoint``. More instances cost money every hour, so
+the tool never decides that alone."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from .. import aws
+from ..base import Action, ActionOptions, Change, Context, Skip, Target, action
+
+
+class Options(ActionOptions):
+    min_instances: int = 2
+    opted_in: list[str] = []  # endpoints the user named: only these are applied
+
+
+@action
+class RaiseInstanceCount(Action):
+    name = "raise-instance-count"
+    rules = ("SM201",)
+    description = "Raise a production variant's instance count to the HA minimum (opt-in per endpoint)."
+    permissions = (
+        "sagemaker:DescribeEndpoint",
+        "application-autoscaling:DescribeScalableTargets",
+        "application-autoscaling:DescribeScalingPolicies",
+        "sagemaker:UpdateEndpointWeightsAndCapacities",
+    )
+    order = 30
+    Options = Options
+
+    @classmethod
+    def defaults_from_rules(cls, params: dict[str, Any]) -> dict[str, Any]:
+        p = params.get("SM201")
+        return {"min_instances": p.min_instances} if p is not None and hasattr(p, "min_instances") else {}
+
+    def plan(self, ctx: Context, targets: list[Target]):
+        o: Options = ctx.opts(self)
+        for t in targets:
+            sm = ctx.clients.sm(t.account, t.region)
+            ep = aws.describe_endpoint(sm, t.endpoint)
+            if ep is None:
+                yield Skip(self.name, t.endpoint, t.account, t.region, "endpoint no longer exists")
+                continue
+            if ep["EndpointStatus"] not in self.valid_states:
+                yield Skip(self.name, t.endpoint, t.account, t.region,
+                           f"endpoint is {ep['EndpointStatus']}; counts change only on InService endpoints")
+                continue
+            for r in aws.variant_rows(ep):
+                v = r["VariantName"]
+                if (t.variant and v != t.variant) or r["Serverless"] or r["Instances"] is None:
+                    continue
+                if r["Instances"] >= o.min_instances:
+                    continue
+                scaling = aws.variant_scaling(ctx.clients.aas(t.account, t.region), t.endpoint, v)
+                why = (f"SM201: variant {v} runs on {r['Instances']} instance(s); production needs at least "
+                       f"{o.min_instances}")
+                st = scaling["ScalableTarget"]
+                if st and st["MinCapacity"] < o.min_instances:
+                    why += (f". Its autoscaling MinCapacity is {st['MinCapacity']} and may scale it back: "
+                            "apply-autoscaling (SM202) raises MinCapacity to the HA minimum")
+                opted = t.endpoint in o.opted_in
+                yield Change(action=self.name, kind="instances", resource=ep["EndpointArn"],
+                             name=f"{t.endpoint}/{v}", account=t.account, region=t.region,
+                             before={"VariantName": v, "Instances": r["Instances"]},
+                             after={"VariantName": v, "Instances": o.min_instances}, why=why,
+                             rules=t.rules or list(self.rules),
+                             plan_only=None if opted else
+                             f"plan only: more instances cost money; name the endpoint with --endpoint {t.endpoint} to apply")
+
+    def _split(self, change: Change) -> tuple[str, str]:
+        ep, var = change.name.rsplit("/", 1)
+        return ep, var
+
+    def snapshot(self, ctx: Context, change: Change) -> dict[str, Any]:
+        name, var = self._split(change)
+        ep = aws.describe_endpoint(ctx.clients.sm(change.account, change.region), name)
+        row = next((r for r in aws.variant_rows(ep or {}) if r["VariantName"] == var), None)
+        return {"VariantName": var, "Instances": row["Instances"] if row else None}
+
+    def precheck(self, ctx: Context, change: Change, current: dict[str, Any]) -> Optional[str]:
+        name, _ = self._split(change)
+        ep = aws.describe_endpoint(ctx.clients.sm(change.account, change.region), name)
+        if ep is None or ep["EndpointStatus"] not in self.valid_states:
+            return f"endpoint is {ep['EndpointStatus'] if ep else 'gone'}, not InService"
+        return None
+
+    def _set(self, ctx: Context, change: Change, count: int) -> None:
+        name, var = self._split(change)
+        sm = ctx.clients.sm(change.account, change.region)
+        ep = aws.describe_endpoint(sm, name)
+        weights = {r["VariantName"]: r["Weight"] for r in aws.variant_rows(ep)}
+        sm.update_endpoint_weights_and_capacities(EndpointName=name, DesiredWeightsAndCapacities=[
+            {"VariantName": var, "DesiredWeight": float(weights[var]), "DesiredInstanceCount": int(count)}])
+
+    def apply(self, ctx: Context, change: Change, current: dict[str, Any]) -> dict[str, Any]:
+        self._set(ctx, change, change.after["Instances"])
+        return change.after
+
+    def undo(self, ctx: Context, change: Change) -> str:
+        now = self.snapshot(ctx, change)
+        if now["Instances"] is None:
+            raise RuntimeError(f"{change.name} no longer exists")
+        if now["Instances"] == change.before["Instances"]:
+            return "already as before"
+        self._set(ctx, change, change.before["Instances"])
+        return f"instance count back to {change.before['Instances']}"

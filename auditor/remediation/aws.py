@@ -1,0 +1,250 @@
+"""boto3 clients and the describe calls every action shares.
+
+Every call goes through ``Clients`` so that the run has one place to attach
+botocore event hooks (tests use them to inject faults and to check each call
+against the published IAM policy) and one place that knows which account the
+credentials act in.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Callable, Iterable, Optional
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+NAMESPACE = "sagemaker"
+DIMENSION = "sagemaker:variant:DesiredInstanceCount"
+_RETRIES = Config(retries={"max_attempts": 3, "mode": "standard"})
+
+
+class WrongAccount(Exception):
+    pass
+
+
+class Clients:
+    """Clients per (service, region) on one boto3 session.
+
+    ``hooks`` are ``(event_name, handler)`` pairs registered on every client
+    made (e.g. ``("before-call.sagemaker.DeleteEndpoint", fn)``).
+    """
+
+    def __init__(self, session: Optional[boto3.Session] = None,
+                 hooks: Iterable[tuple[str, Callable]] = ()) -> None:
+        self.session = session or boto3.Session()
+        self.hooks = list(hooks)
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._account: Optional[str] = None
+
+    def client(self, service: str, region: str) -> Any:
+        key = (service, region)
+        if key not in self._clients:
+            c = self.session.client(service, region_name=region, config=_RETRIES)
+            for event, handler in self.hooks:
+                c.meta.events.register(event, handler)
+            self._clients[key] = c
+        return self._clients[key]
+
+    def account(self, region: Optional[str] = None) -> str:
+        if self._account is None:
+            region = region or self.session.region_name or "us-east-1"
+            self._account = self.client("sts", region).get_caller_identity()["Account"]
+        return self._account
+
+    def sm(self, account: str, region: str) -> Any:
+        return self.for_account("sagemaker", account, region)
+
+    def aas(self, account: str, region: str) -> Any:
+        return self.for_account("application-autoscaling", account, region)
+
+    def cw(self, account: str, region: str) -> Any:
+        return self.for_account("cloudwatch", account, region)
+
+    def for_account(self, service: str, account: str, region: str) -> Any:
+        """A client acting in ``account``; refuses to act in any other."""
+        mine = self.account(region)
+        if account and account != mine:
+            raise WrongAccount(f"the credentials act in account {mine}, not {account}")
+        return self.client(service, region)
+
+
+def error_code(e: BaseException) -> str:
+    if isinstance(e, ClientError):
+        return e.response.get("Error", {}).get("Code", "")
+    return ""
+
+
+def describe_error(e: BaseException) -> str:
+    if isinstance(e, ClientError):
+        err = e.response.get("Error", {})
+        op = getattr(e, "operation_name", "")
+        return f"{op}: {err.get('Code', '')}: {err.get('Message', '')}".strip(": ")
+    return f"{type(e).__name__}: {e}"
+
+
+def _not_found(e: ClientError) -> bool:
+    msg = e.response.get("Error", {}).get("Message", "")
+    return error_code(e) in ("ValidationException", "ResourceNotFound") and (
+        "Could not find" in msg or "not found" in msg.lower())
+
+
+def describe_endpoint(sm: Any, name: str) -> Optional[dict[str, Any]]:
+    """DescribeEndpoint, or None when the endpoint does not exist."""
+    try:
+        d = sm.describe_endpoint(EndpointName=name)
+    except ClientError as e:
+        if _not_found(e):
+            return None
+        raise
+    d.pop("ResponseMetadata", None)
+    return d
+
+
+def describe_endpoint_config(sm: Any, name: str) -> Optional[dict[str, Any]]:
+    try:
+        d = sm.describe_endpoint_config(EndpointConfigName=name)
+    except ClientError as e:
+        if _not_found(e):
+            return None
+        raise
+    d.pop("ResponseMetadata", None)
+    return d
+
+
+def tags_of(sm: Any, arn: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    kw: dict[str, Any] = {"ResourceArn": arn}
+    while True:
+        page = sm.list_tags(**kw)
+        for t in page.get("Tags", []):
+            out[t["Key"]] = t["Value"]
+        if not page.get("NextToken"):
+            return dict(sorted(out.items()))
+        kw["NextToken"] = page["NextToken"]
+
+
+def list_endpoint_names(sm: Any) -> list[str]:
+    names = []
+    for page in sm.get_paginator("list_endpoints").paginate():
+        names += [e["EndpointName"] for e in page.get("Endpoints", [])]
+    return sorted(names)
+
+
+def resource_id(endpoint: str, variant: str) -> str:
+    return f"endpoint/{endpoint}/variant/{variant}"
+
+
+def _clean(d: dict[str, Any], keep: tuple[str, ...]) -> dict[str, Any]:
+    return {k: d[k] for k in keep if k in d and d[k] is not None}
+
+
+TARGET_KEYS = ("ResourceId", "ScalableDimension", "MinCapacity", "MaxCapacity", "SuspendedState")
+POLICY_KEYS = ("PolicyName", "PolicyType", "TargetTrackingScalingPolicyConfiguration",
+               "StepScalingPolicyConfiguration")
+
+
+def variant_scaling(aas: Any, endpoint: str, variant: str) -> dict[str, Any]:
+    """The variant's scalable target and policies, as registered (JSON-able)."""
+    rid = resource_id(endpoint, variant)
+    targets = aas.describe_scalable_targets(
+        ServiceNamespace=NAMESPACE, ResourceIds=[rid], ScalableDimension=DIMENSION).get("ScalableTargets", [])
+    target = _clean(targets[0], TARGET_KEYS) if targets else None
+    policies = []
+    if target is not None:
+        kw: dict[str, Any] = {"ServiceNamespace": NAMESPACE, "ResourceId": rid, "ScalableDimension": DIMENSION}
+        while True:
+            page = aas.describe_scaling_policies(**kw)
+            for p in page.get("ScalingPolicies", []):
+                c = _clean(p, POLICY_KEYS)
+                tt = c.get("TargetTrackingScalingPolicyConfiguration")
+                if tt:  # AWS adds these on read; they are not part of what one puts
+                    tt.pop("Alarms", None)
+                policies.append(c)
+            if not page.get("NextToken"):
+                break
+            kw["NextToken"] = page["NextToken"]
+    policies.sort(key=lambda p: p["PolicyName"])
+    return {"ResourceId": rid, "ScalableTarget": target, "Policies": policies}
+
+
+def put_scaling(aas: Any, scaling: dict[str, Any]) -> None:
+    """Register a target and put its policies exactly as ``variant_scaling`` returned them."""
+    t = scaling.get("ScalableTarget")
+    if not t:
+        return
+    kw = {"ServiceNamespace": NAMESPACE, "ResourceId": t["ResourceId"], "ScalableDimension": DIMENSION,
+          "MinCapacity": t["MinCapacity"], "MaxCapacity": t["MaxCapacity"]}
+    if t.get("SuspendedState"):
+        kw["SuspendedState"] = t["SuspendedState"]
+    aas.register_scalable_target(**kw)
+    for p in scaling.get("Policies", []):
+        put_policy(aas, t["ResourceId"], p)
+
+
+def put_policy(aas: Any, rid: str, p: dict[str, Any]) -> None:
+    kw = {"PolicyName": p["PolicyName"], "ServiceNamespace": NAMESPACE, "ResourceId": rid,
+          "ScalableDimension": DIMENSION, "PolicyType": p.get("PolicyType", "TargetTrackingScaling")}
+    for k in ("TargetTrackingScalingPolicyConfiguration", "StepScalingPolicyConfiguration"):
+        if p.get(k):
+            kw[k] = p[k]
+    aas.put_scaling_policy(**kw)
+
+
+def deregister(aas: Any, rid: str) -> None:
+    """Deregister a variant's target (AWS deletes its policies with it)."""
+    try:
+        aas.deregister_scalable_target(ServiceNamespace=NAMESPACE, ResourceId=rid, ScalableDimension=DIMENSION)
+    except ClientError as e:
+        if error_code(e) != "ObjectNotFoundException":
+            raise
+
+
+def alarms_in_alarm(cw: Any, endpoint: str) -> list[dict[str, Any]]:
+    """Alarms in ALARM whose metric names this endpoint: [{AlarmName, VariantName|None}]."""
+    out = []
+    for page in cw.get_paginator("describe_alarms").paginate(StateValue="ALARM"):
+        for a in page.get("MetricAlarms", []):
+            dims = {d["Name"]: d["Value"] for d in a.get("Dimensions", [])}
+            for m in a.get("Metrics", []) or []:
+                metric = (m.get("MetricStat") or {}).get("Metric") or {}
+                dims.update({d["Name"]: d["Value"] for d in metric.get("Dimensions", [])})
+            if dims.get("EndpointName") == endpoint:
+                out.append({"AlarmName": a["AlarmName"], "VariantName": dims.get("VariantName")})
+    return sorted(out, key=lambda a: a["AlarmName"])
+
+
+def invocations(cw: Any, endpoint: str, variants: list[str], start: datetime, end: datetime) -> float:
+    """Sum of the endpoint's Invocations over [start, end] (all variants)."""
+    total = 0.0
+    period = 3600
+    span = max(end - start, timedelta(hours=1))
+    if span.total_seconds() / period > 1440:  # the API returns at most 1440 datapoints
+        period = int(span.total_seconds() // 1440 // 60 + 1) * 60
+    for v in variants:
+        r = cw.get_metric_statistics(
+            Namespace="AWS/SageMaker", MetricName="Invocations",
+            Dimensions=[{"Name": "EndpointName", "Value": endpoint}, {"Name": "VariantName", "Value": v}],
+            StartTime=start, EndTime=end, Period=period, Statistics=["Sum"])
+        total += sum(p.get("Sum", 0.0) for p in r.get("Datapoints", []))
+    return total
+
+
+def variant_rows(ep: dict[str, Any]) -> list[dict[str, Any]]:
+    """The endpoint's variants as {VariantName, Weight, Instances, Serverless}."""
+    rows = []
+    for v in ep.get("ProductionVariants", []) or []:
+        rows.append({
+            "VariantName": v["VariantName"],
+            "Weight": float(v.get("CurrentWeight", v.get("DesiredWeight", 0.0)) or 0.0),
+            "Instances": v.get("CurrentInstanceCount", v.get("DesiredInstanceCount")),
+            "Serverless": bool(v.get("CurrentServerlessConfig") or v.get("DesiredServerlessConfig")),
+        })
+    return rows
+
+
+def iso(t: Any) -> Optional[str]:
+    if isinstance(t, datetime):
+        return t.isoformat()
+    return t

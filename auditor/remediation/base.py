@@ -1,0 +1,166 @@
+"""What a remediation action is, and the registry that declares them.
+
+An action (Cloud Custodian style) is a class registered with ``@action``. It
+declares the rules it remediates, a pydantic schema for its options, the IAM
+permissions its calls need and the endpoint states it may act from, and it
+implements four steps against live AWS:
+
+* ``plan``: from the targets (endpoints named by findings or by the user) and
+  the *current* state, the changes it would make, each with before/after/why;
+* ``snapshot``: re-describe one change's resource in the shape of ``before``
+  (the executor compares it with the plan right before acting);
+* ``apply``: make the change. Actions never decide dry-run: only the executor
+  calls ``apply``, and only when the run applies;
+* ``undo``: put a journal entry's ``before`` back, idempotently (it describes
+  first and only writes what differs), so restore can also settle entries
+  whose outcome is unknown.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Optional
+
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .aws import Clients
+    from ..models.findings import Finding
+
+
+class ActionOptions(BaseModel):
+    """Base of every action's options; unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Change(BaseModel):
+    """One concrete change: what it acts on, the state before and after, why."""
+
+    id: str = ""
+    action: str
+    kind: str = ""  # sub-step of the action, e.g. "weights" or "config"
+    resource: str  # ARN of the endpoint (or of the variant's scalable target)
+    name: str  # what people call it: endpoint or endpoint/variant
+    account: str
+    region: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+    why: str
+    rules: list[str] = []
+    status: str = "planned"
+    error: Optional[str] = None
+    plan_only: Optional[str] = None  # reason it is shown but never applied
+
+    def model_post_init(self, _ctx: Any) -> None:
+        if not self.id:
+            key = "|".join((self.action, self.kind, self.account, self.region, self.name))
+            self.id = hashlib.sha256(key.encode()).hexdigest()[:12]
+
+    def public(self) -> dict[str, Any]:
+        """The shape reports render (ResultDocument.plan.changes)."""
+        d = self.model_dump(mode="json", exclude_none=True)
+        return d
+
+
+@dataclass
+class Skip:
+    """A resource an action considered and will not touch, and why."""
+
+    action: str
+    name: str
+    account: str
+    region: str
+    reason: str
+
+    def public(self) -> dict[str, Any]:
+        return {"action": self.action, "resource": self.name, "account": self.account,
+                "region": self.region, "reason": self.reason}
+
+
+@dataclass
+class Target:
+    """An endpoint an action should look at, and what pointed at it."""
+
+    account: str
+    region: str
+    endpoint: str
+    variant: Optional[str] = None
+    findings: list["Finding"] = field(default_factory=list)
+    named: bool = False  # the user named this endpoint (--endpoint)
+
+    @property
+    def rules(self) -> list[str]:
+        return sorted({f.rule for f in self.findings})
+
+
+@dataclass
+class Context:
+    clients: "Clients"
+    now: datetime
+    options: dict[str, ActionOptions] = field(default_factory=dict)
+    current_action: Optional[str] = None  # who is calling AWS right now (permission tests)
+
+    def opts(self, action: "Action") -> Any:
+        return self.options.get(action.name) or action.Options()
+
+
+class ChangedSincePlan(Exception):
+    pass
+
+
+class Action:
+    name: ClassVar[str] = ""
+    rules: ClassVar[tuple[str, ...]] = ()
+    description: ClassVar[str] = ""
+    permissions: ClassVar[tuple[str, ...]] = ()  # IAM actions its calls need
+    valid_states: ClassVar[tuple[str, ...]] = ("InService",)  # endpoint states it acts from
+    order: ClassVar[int] = 50  # execution order among actions on one endpoint
+    exclusive: ClassVar[bool] = False  # other changes on the same endpoint are dropped
+    Options: ClassVar[type[ActionOptions]] = ActionOptions
+
+    @classmethod
+    def defaults_from_rules(cls, params: dict[str, Any]) -> dict[str, Any]:
+        """Option defaults taken from the remediated rules' configured params."""
+        return {}
+
+    def plan(self, ctx: Context, targets: list[Target]) -> Iterable[Change | Skip]:
+        raise NotImplementedError
+
+    def snapshot(self, ctx: Context, change: Change) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def precheck(self, ctx: Context, change: Change, current: dict[str, Any]) -> Optional[str]:
+        """A reason not to act now (protections re-checked at apply time)."""
+        return None
+
+    def apply(self, ctx: Context, change: Change, current: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def undo(self, ctx: Context, entry: dict[str, Any]) -> str:
+        raise NotImplementedError
+
+
+ACTIONS: dict[str, type[Action]] = {}
+
+
+def action(cls: type[Action]) -> type[Action]:
+    """Declare an action; names are unique and every field is required."""
+    if not cls.name or not cls.rules or not cls.permissions:
+        raise TypeError(f"{cls.__name__}: an action declares name, rules and permissions")
+    if cls.name in ACTIONS and ACTIONS[cls.name] is not cls:
+        raise TypeError(f"duplicate remediation action {cls.name!r}")
+    ACTIONS[cls.name] = cls
+    return cls
+
+
+def load_actions() -> dict[str, type[Action]]:
+    from . import actions  # noqa: F401 - registers the built-in actions
+
+    return ACTIONS
+
+
+def for_rule(rule_id: str) -> list[type[Action]]:
+    return [a for a in load_actions().values() if rule_id in a.rules]

@@ -1,0 +1,100 @@
+"""Remediation tests run against the same loopback moto server as the live
+tests (imported, not copied), through AWS_ENDPOINT_URL."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import boto3
+import pytest
+
+from tests.live.conftest import _moto_server, moto_server  # noqa: F401 - shared fixtures
+
+from auditor.models.findings import Finding, Location, ResourceRef
+from auditor.remediation.aws import Clients
+from auditor.remediation.base import Context
+from auditor.remediation.planner import build_options
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+IMAGE = "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.1-cpu-py310"
+
+
+def sm():
+    return boto3.client("sagemaker", region_name=REGION)
+
+
+def aas():
+    return boto3.client("application-autoscaling", region_name=REGION)
+
+
+def cw():
+    return boto3.client("cloudwatch", region_name=REGION)
+
+
+def make_endpoint(name, variants=(("AllTraffic", 1, 1.0),), tags=None, config=None):
+    """Model(s), an endpoint config and an endpoint; variants: (name, count, weight)."""
+    c = sm()
+    pvs = []
+    for vname, count, weight in variants:
+        model = f"{name}-{vname}-model"
+        c.create_model(ModelName=model, ExecutionRoleArn=f"arn:aws:iam::{ACCOUNT}:role/sm",
+                       PrimaryContainer={"Image": IMAGE, "ModelDataUrl": f"s3://b/models/{model}/v1.0.0/m.tar.gz"})
+        pvs.append({"VariantName": vname, "ModelName": model, "InstanceType": "ml.m5.large",
+                    "InitialInstanceCount": count, "InitialVariantWeight": weight})
+    config = config or f"{name}-config"
+    c.create_endpoint_config(EndpointConfigName=config, ProductionVariants=pvs)
+    tag_list = [{"Key": k, "Value": v} for k, v in (tags or {"Environment": "prod"}).items()]
+    c.create_endpoint(EndpointName=name, EndpointConfigName=config, Tags=tag_list)
+    return c.describe_endpoint(EndpointName=name)["EndpointArn"]
+
+
+def backend():
+    from moto.backends import get_backend
+
+    return get_backend("sagemaker")[ACCOUNT][REGION]
+
+
+def age_endpoint(name, hours):
+    """Move an endpoint's creation time back (moto creates them 'now')."""
+    ep = backend().endpoints[name]
+    # moto keeps naive UTC datetimes
+    ep.creation_time = ep.last_modified_time = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(hours=hours)
+
+
+def live_finding(rule, endpoint, remediation, arn=None, kind="Endpoint", data=None, config=None):
+    """A live finding shaped as the engine emits them (resource + ARN location)."""
+    name = config if kind == "EndpointConfig" else endpoint
+    arn = arn or f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:{'endpoint-config' if kind == 'EndpointConfig' else 'endpoint'}/{name}"
+    return Finding(rule=rule, slug=rule.lower(), level="error", message=f"{rule} test finding",
+                   resource=ResourceRef(key=arn, id=name, type=f"AWS::SageMaker::{kind}", name=name, arn=arn,
+                                        account=ACCOUNT, region=REGION),
+                   location=Location(arn=arn, account=ACCOUNT, region=REGION),
+                   remediation=remediation, data=data or {})
+
+
+class Recorder:
+    """botocore before-call hook: every API call with the action making it."""
+
+    def __init__(self):
+        self.calls = []
+        self.ctx = None
+
+    def __call__(self, model, **kw):
+        who = self.ctx.current_action if self.ctx else None
+        self.calls.append((who, model.service_model.service_name, model.name))
+
+
+@pytest.fixture
+def make_ctx():
+    def _make(hooks=(), overrides=None, now=None, record=None):
+        hooks = list(hooks)
+        if record is not None:
+            hooks.append(("before-call", record))
+        clients = Clients(boto3.Session(region_name=REGION), hooks=hooks)
+        opts = build_options(None, overrides or {"stop-idle-endpoints": {"wait_delay": 1}})
+        ctx = Context(clients=clients, now=now or datetime.now(timezone.utc), options=opts)
+        if record is not None:
+            record.ctx = ctx
+        return ctx
+    return _make
