@@ -175,7 +175,7 @@ class Autoscaling(Rule):
 
     def _facts(self, t, pol, base: dict, is_async: bool) -> dict:
         cfg = pol.TargetTrackingScalingPolicyConfiguration if pol is not None else None
-        return {**base, "resource_id": display(t.ResourceId) if t.ResourceId is not None else None,
+        return {**base, "resource_id": f"endpoint/{base['endpoint']}/variant/{base['variant']}",
                 "min_capacity": _num(t.MinCapacity), "max_capacity": _num(t.MaxCapacity),
                 "target_value": as_number(_get(cfg, "TargetValue")), "metric": self._metric(cfg)[0],
                 "scale_out_cooldown": _num(_get(cfg, "ScaleOutCooldown")),
@@ -186,7 +186,8 @@ class Autoscaling(Rule):
         policies = ctx.inv.policies_for(t)
         tracking = [x for x in policies if not (is_known(x.PolicyType) and x.PolicyType != "TargetTrackingScaling")]
         data = self._facts(t, tracking[0] if tracking else None, base, is_async)
-        where = f"scalable target {t.label} (variant {base['variant']})"
+        label = t.meta.logical_id or (t.ResourceId if isinstance(t.ResourceId, str) else t.label)
+        where = f"scalable target {label} (variant {base['variant']})"
         lo = p.async_min_capacity if is_async else p.min_capacity
         mn, mx = t.MinCapacity, t.MaxCapacity
         nmin, nmax = as_number(mn), as_number(mx)
