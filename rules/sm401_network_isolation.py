@@ -178,7 +178,7 @@ class NetworkIsolation(Rule):
             yield Undecided(path, f"cannot tell whether the VPC of model {m} has a SageMaker Runtime endpoint: "
                             f"{undecided}")
             return
-        where = f"VPC {', '.join(display(v) for v in vpcs)}" if vpcs else "the VPC"
+        where = f"VPC {', '.join(dict.fromkeys(display(v) for v in vpcs))}" if vpcs else "the VPC"
         if not ctx.inv.complete:
             yield Undecided(path, f"no SageMaker Runtime interface endpoint for {where} of model {m} in this "
                             "template; the VPC may have one (`sm-audit audit` checks it)")
