@@ -8,7 +8,7 @@ import os
 from datetime import date
 from typing import Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 DEFAULT_NAMES = (".sm-audit.yaml", ".sm-audit.yml")
 
@@ -58,6 +58,7 @@ class Config(_Strict):
     suppressions: list[ConfigSuppression] = Field(default_factory=list)
     plugins: bool = True  # load third-party rule packs
     source: Optional[str] = Field(None, exclude=True)
+    _positions: dict = PrivateAttr(default_factory=dict)  # key path -> Span, for error lines
 
 
 def _loc(err: dict) -> str:
@@ -67,7 +68,24 @@ def _loc(err: dict) -> str:
     return "".join(parts)
 
 
-def parse(data: Any, source: str) -> Config:
+def _message(err: dict) -> str:
+    if err["type"] == "extra_forbidden":
+        return "unknown key"
+    msg = err["msg"]
+    return msg[len("Value error, "):] if msg.startswith("Value error, ") else msg
+
+
+def _where(source: str, positions: Optional[dict], loc: tuple) -> str:
+    """``file:line`` of the deepest part of ``loc`` the file has a position for."""
+    if positions:
+        for n in range(len(loc), 0, -1):
+            span = positions.get(tuple(loc[:n]))
+            if span is not None:
+                return f"{source}:{span.line}"
+    return source
+
+
+def parse(data: Any, source: str, positions: Optional[dict] = None) -> Config:
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -76,17 +94,20 @@ def parse(data: Any, source: str) -> Config:
         cfg = Config.model_validate(data)
     except ValidationError as e:
         msgs = []
-        for err in e.errors():
-            what = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-            msgs.append(f"{_loc(err)}: {what}")
-        raise ConfigError(f"{source}: " + "; ".join(msgs)) from None
+        for i, err in enumerate(e.errors()):
+            where = _where(source, positions, tuple(err["loc"])) if i == 0 else ""
+            msgs.append((f"{where}: " if where else "") + f"{_loc(err)}: {_message(err)}")
+        raise ConfigError("; ".join(msgs)) from None
     cfg.source = source
+    cfg._positions = positions or {}
     return cfg
 
 
 def load(path: Optional[str], start: str = ".") -> Config:
-    """Explicit ``--config`` path, else ``.sm-audit.yaml`` in the working dir."""
-    import yaml
+    """Explicit ``--config`` path, else ``.sm-audit.yaml`` in the working dir.
+    Read with the same loader as templates: duplicate keys are errors, dates
+    stay text until validated, and every error can name its line."""
+    from .loaders.marked import LoadError, decode, load_yaml
 
     if path is None:
         for name in DEFAULT_NAMES:
@@ -97,17 +118,19 @@ def load(path: Optional[str], start: str = ".") -> Config:
         else:
             return Config()
     try:
-        with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
+        with open(path, "rb") as fh:
+            raw = fh.read()
     except OSError as e:
         raise ConfigError(f"{path}: cannot read configuration: {e.strerror or e}") from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark else ""
-        raise ConfigError(f"{path}{where}: invalid YAML: {getattr(e, 'problem', e)}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not valid UTF-8") from None
-    return parse(data, path)
+    try:
+        docs = load_yaml(decode(raw))
+    except LoadError as e:
+        where = f":{e.line}" if e.line else ""
+        raise ConfigError(f"{path}{where}: {e.message}") from None
+    if len(docs) > 1:
+        raise ConfigError(f"{path}: expected one YAML document, found {len(docs)}")
+    data, positions = (docs[0].data, docs[0].positions) if docs else (None, {})
+    return parse(data, path, positions)
 
 
 def rule_params(cfg: Config, rule_cls: Any) -> Any:
@@ -118,14 +141,19 @@ def rule_params(cfg: Config, rule_cls: Any) -> Any:
         return rule_cls.Params.model_validate(overrides)
     except ValidationError as e:
         err = e.errors()[0]
-        what = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-        raise ConfigError(f"{cfg.source or 'config'}: rules.{rule_cls.id}.params.{_loc(err)}: {what}") from None
+        loc = ("rules", rule_cls.id, "params") + tuple(err["loc"])
+        where = _where(cfg.source or "config", getattr(cfg, "_positions", None), loc)
+        raise ConfigError(f"{where}: rules.{rule_cls.id}.params.{_loc(err)}: {_message(err)}") from None
 
 
-def check_rule_ids(cfg: Config, known: set[str]) -> None:
+def check_rule_ids(cfg: Config, known: set[str], slugs: Optional[set[str]] = None) -> None:
+    """Rule IDs in ``rules:`` must exist; suppressions may also name a slug or ``*``."""
+    positions = getattr(cfg, "_positions", None)
     for rid in cfg.rules:
         if rid not in known:
-            raise ConfigError(f"{cfg.source or 'config'}: rules.{rid}: no such rule")
+            where = _where(cfg.source or "config", positions, ("rules", rid))
+            raise ConfigError(f"{where}: rules.{rid}: no such rule")
     for i, s in enumerate(cfg.suppressions):
-        if s.rule not in known:
-            raise ConfigError(f"{cfg.source or 'config'}: suppressions[{i}].rule: no such rule {s.rule!r}")
+        if s.rule not in known and s.rule != "*" and s.rule not in (slugs or set()):
+            where = _where(cfg.source or "config", positions, ("suppressions", i, "rule"))
+            raise ConfigError(f"{where}: suppressions[{i}].rule: no such rule {s.rule!r}")

@@ -39,7 +39,7 @@ def build_ruleset(cfg: Config, select: Optional[Iterable[str]] = None, scope: Op
     from . import registry
 
     reg = registry.load(plugins=cfg.plugins)
-    check_rule_ids(cfg, set(reg.rules))
+    check_rule_ids(cfg, set(reg.rules), {r.slug for r in reg.rules.values()})
     rs = Ruleset()
     for p in reg.problems:
         rs.problems.append(Finding(
