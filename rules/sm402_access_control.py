@@ -197,14 +197,14 @@ class AccessControl(Rule):
             broad, rkey, rdesc = self._broad(stmt.get("Resource"))
         if broad is False:
             return
-        admin = bool(exec_models) and matched == "*" and rkey == "Resource"
+        admin = bool(exec_models) and matched == 'Action "*"' and rkey == "Resource"
         if allow is True and grants is True and broad is True:
             if admin:
                 yield Fail(path + (rkey,), f"execution role {res.label} of model {', '.join(exec_models)}: "
                            f"{label} in {where} allows Action \"*\" on Resource \"*\" (full admin); execution "
                            "roles must be least-privilege")
             else:
-                yield Fail(path + (rkey,), f"{label} in {where} allows Action \"{matched}\" on {rdesc}; least privilege "
+                yield Fail(path + (rkey,), f"{label} in {where} allows {matched} on {rdesc}; least privilege "
                            "wants invoke granted on specific endpoint ARNs")
             return
         unknown = [why_unknown(v) for v in (effect, stmt.get("Action"), stmt.get("NotAction"),
@@ -224,7 +224,8 @@ class AccessControl(Rule):
                 return MAYBE, "NotAction"
             for a in wanted:
                 if not any(fnmatchcase(a, x.lower()) for x in pats):
-                    return True, f"NotAction {pats} (which does not exclude {p.invoke_actions[wanted.index(a)]})"
+                    listed = ", ".join(f'"{x}"' for x in pats)
+                    return True, f"NotAction [{listed}] (which does not exclude {p.invoke_actions[wanted.index(a)]})"
             return False, ""
         pats = _list(stmt.get("Action"))
         if pats is None:
@@ -235,7 +236,7 @@ class AccessControl(Rule):
                 maybe = True
                 continue
             if any(fnmatchcase(a, x.lower()) for a in wanted):
-                return True, x
+                return True, f'Action "{x}"'
         return (MAYBE if maybe else False), ""
 
     def _broad(self, resource) -> tuple[Any, str, str]:
