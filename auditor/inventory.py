@@ -132,7 +132,8 @@ class Inventory:
             if ep is None:
                 continue
             ep, var = self.deref(ep, t), self.deref(var, t)
-            if (endpoint.is_referenced_by(ep) or same_name(ep, endpoint.name)) and same_name(var, variant_name):
+            if (endpoint.is_referenced_by(ep) or same_name(ep, endpoint.name)) and (
+                    same_name(var, variant_name) or same_name(var, self.deref(variant_name, endpoint))):
                 out.append(t)
         return out
 
@@ -176,7 +177,8 @@ class Inventory:
                     out.append(t)
                 continue
             ep, var = self.deref(ep, t), self.deref(var, t)
-            if (endpoint.is_referenced_by(ep) or _maybe_same(ep, endpoint.name)) and _maybe_same(var, variant_name):
+            if (endpoint.is_referenced_by(ep) or _maybe_same(ep, endpoint.name)) and _maybe_same(
+                    var, self.deref(variant_name, endpoint)):
                 out.append(t)
         return out
 

@@ -140,8 +140,9 @@ class Autoscaling(Rule):
 
     def _variant(self, ep, config, path, v, is_async, ctx):
         name = v.VariantName
-        base = {"endpoint": display(ep.name), "variant": display(name)}
-        if not is_known(name) and not ctx.inv.scalable_targets_for(ep, name):
+        ep_name = ep.label if isinstance(ep.name, Unknown) else display(ep.name)
+        base = {"endpoint": ep_name, "variant": display(name)}
+        if isinstance(name, Unknown):
             yield Undecided(path + ("VariantName",), f"variant name cannot be determined ({why_unknown(name)}), so "
                                                      f"its scalable target cannot be found", resource=config)
             return
@@ -156,9 +157,9 @@ class Autoscaling(Rule):
                                       f"{display(maybe[0].ResourceId)})", resource=config)
                 return
             yield Fail(path, f"variant {display(name)} of endpoint {ep.label} has no scalable target "
-                             f"(endpoint/{display(ep.name)}/variant/{display(name)}, {SAGEMAKER_DIMENSION}); "
+                             f"(endpoint/{ep_name}/variant/{display(name)}, {SAGEMAKER_DIMENSION}); "
                              f"production endpoints must autoscale", resource=config,
-                       data={**base, "resource_id": f"endpoint/{display(ep.name)}/variant/{display(name)}",
+                       data={**base, "resource_id": f"endpoint/{ep_name}/variant/{display(name)}",
                              "min_capacity": None, "max_capacity": None, "target_value": None,
                              "scale_out_cooldown": None, "scale_in_cooldown": None, "metric": None,
                              "wanted": self._wanted(is_async)})

@@ -19,6 +19,10 @@ def _get(obj: Any, key: str) -> Any:
     return None
 
 
+def _ep_name(ep) -> str:
+    return ep.label if isinstance(ep.name, Unknown) else display(ep.name)
+
+
 @rule
 class MonitorAndRollback(Rule):
     """Endpoints capture data, run Model Monitor, and roll back on alarms.
@@ -149,7 +153,7 @@ class MonitorAndRollback(Rule):
             return
         yield Fail(("MonitoringSchedules",), f"endpoint {res.label} has {have}{extra}; the policy wants Model Monitor "
                                              f"schedules for {', '.join(missing)}", level="warning",
-                   data={"endpoint": display(res.name), "missing": missing, "covered": sorted(covered)})
+                   data={"endpoint": _ep_name(res), "missing": missing, "covered": sorted(covered)})
 
     def _rollback(self, res, ctx):
         dep = res.DeploymentConfig
@@ -166,7 +170,7 @@ class MonitorAndRollback(Rule):
             where = "has no DeploymentConfig" if dep is None else (
                 "has no AutoRollbackConfiguration" if arc is None else "lists no rollback alarms")
             yield Fail(ROLLBACK, f"endpoint {res.label} {where}; the policy wants AutoRollbackConfiguration.Alarms "
-                                 f"on Model Monitor / quality alarms", data={"endpoint": display(res.name)})
+                                 f"on Model Monitor / quality alarms", data={"endpoint": _ep_name(res)})
             return
         for i, a in enumerate(alarms if isinstance(alarms, list) else []):
             name = _get(a, "AlarmName") if is_known(a) else a
@@ -178,7 +182,7 @@ class MonitorAndRollback(Rule):
             alarm = ctx.inv.find("Alarm", name, res)
             if alarm is None:
                 yield Fail(path, f"rollback alarm {display(name)} of endpoint {res.label} does not exist; "
-                                 f"automatic rollback can never trigger", data={"endpoint": display(res.name),
+                                 f"automatic rollback can never trigger", data={"endpoint": _ep_name(res),
                                                                                  "alarm": display(name)})
             elif isinstance(alarm, Unknown):
                 yield Undecided(path, f"cannot tell whether rollback alarm {display(name)} of endpoint {res.label} "
