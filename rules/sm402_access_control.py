@@ -37,10 +37,11 @@ def _could_be(v: Any, literal: str) -> bool:
     return True
 
 
-def _same_scope(a, b) -> bool:
+def _iam_scope(a, b) -> bool:
+    """Same file (templates), or same account (live: IAM has no region)."""
     if a.meta.file or b.meta.file:
         return a.meta.file == b.meta.file
-    return (a.meta.account, a.meta.region) == (b.meta.account, b.meta.region)
+    return a.meta.account == b.meta.account
 
 
 def _arn_suffix(arn: str) -> str:
@@ -256,7 +257,7 @@ class AccessControl(Rule):
     @staticmethod
     def _models_using(role, ctx) -> list[str]:
         return [m.label for m in ctx.inv.models
-                if _same_scope(m, role) and role.is_referenced_by(m.ExecutionRoleArn)]
+                if _iam_scope(m, role) and role.is_referenced_by(m.ExecutionRoleArn)]
 
     def _managed(self, role, exec_models):
         arns = role.ManagedPolicyArns
@@ -284,7 +285,8 @@ class AccessControl(Rule):
         ref = model.ExecutionRoleArn
         if ref is None:
             return
-        role = ctx.inv.find("IamRole", ref, model)
+        # IAM is global: a live role has no region, so look it up by ARN across the account's resources
+        role = ctx.inv.find("IamRole", ref, None if model.meta.is_live else model)
         if isinstance(role, Unknown):
             yield Undecided(("ExecutionRoleArn",), f"cannot check whether execution role {display(ref)} of model "
                             f"{model.label} is least-privilege: {role.reason}")

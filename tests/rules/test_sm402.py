@@ -169,7 +169,8 @@ def test_live_unreadable_trails_are_unknown():
 def test_live_execution_role_with_full_access():
     inv = _live(("org", True, True))
     role_arn = f"arn:aws:iam::{ACCT}:role/churn-exec"
-    inv.add(IamRole(meta=live_meta("AWS::IAM::Role", "churn-exec", arn=role_arn), RoleName="churn-exec",
+    # IAM is global: the collector gives roles no region
+    inv.add(IamRole(meta=live_meta("AWS::IAM::Role", "churn-exec", arn=role_arn, region=None), RoleName="churn-exec",
                     Arn=role_arn, ManagedPolicyArns=["arn:aws:iam::aws:policy/AdministratorAccess"]))
     inv.add(Model(meta=live_meta("AWS::SageMaker::Model", "churn"), ModelName="churn", ExecutionRoleArn=role_arn))
     fs = evaluate_inventory(inv, "SM402")
@@ -177,6 +178,16 @@ def test_live_execution_role_with_full_access():
     assert fs[0].location.arn == role_arn
     assert fs[0].message == ("execution role churn-exec of model churn has AdministratorAccess attached; execution "
                              "roles must not be admin or full-access")
+
+
+def test_live_role_that_was_not_collected_is_unknown():
+    inv = _live(("org", True, True))
+    inv.add(Model(meta=live_meta("AWS::SageMaker::Model", "churn"), ModelName="churn",
+                  ExecutionRoleArn=f"arn:aws:iam::{ACCT}:role/elsewhere"))
+    fs = evaluate_inventory(inv, "SM402")
+    assert [(f.outcome, f.message) for f in fs] == [
+        ("unknown", f"execution role arn:aws:iam::{ACCT}:role/elsewhere of model churn was not collected; cannot "
+                    "check its permissions")]
 
 
 def test_templates_never_get_the_cloudtrail_finding():
