@@ -113,7 +113,7 @@ class HighAvailability(Rule):
         if vpc is None:
             yield Fail(("VpcConfig",), f"model {model.label} has no VpcConfig: cannot verify multi-AZ placement "
                                        f"without VpcConfig subnets; production needs subnets in at least {want} "
-                                       f"Availability Zones", resource=model, data={"model": display(model.name)})
+                                       f"Availability Zones", resource=model, data={"check": "multi-az", "model": display(model.name)})
             return
         subnets = vpc.Subnets if is_known(vpc) else vpc
         if not is_known(subnets):
@@ -143,7 +143,7 @@ class HighAvailability(Rule):
         else:
             yield Fail(("VpcConfig", "Subnets"), f"model {model.label} runs in subnets spanning {found}; "
                                                  f"production needs at least {want}", resource=model,
-                       data={"model": display(model.name), "zones": sorted(zones), "wanted": want})
+                       data={"check": "multi-az", "model": display(model.name), "zones": sorted(zones), "wanted": want})
 
 
 RULE = HighAvailability
