@@ -79,6 +79,27 @@ def metric_plan(rs, now: datetime):
     return MetricPlan(now=now, invocation_hours=max(inv_hours) if inv_hours else None, utilisation_hours=util)
 
 
+def unaudited_findings(gaps) -> list:
+    """A region or account that could not be audited at all is like an
+    unreadable input file for ``scan``: an error finding (SM001), so the run
+    cannot pass the gate by seeing nothing. Narrower gaps only make the
+    verdicts that depend on them unknown."""
+    from .engine import INPUT_RULE, INPUT_SLUG, fingerprint
+    from .models.findings import Finding, Location
+
+    out = []
+    for g in gaps:
+        if g.rules or g.resource:
+            continue
+        what = f"region {g.region} of account {g.account or '(unknown)'}" if g.region else \
+            f"account {g.account or '(unknown)'}"
+        msg = f"{what} could not be audited: {g.error} on {g.service}:{g.operation} ({g.message})"
+        out.append(Finding(rule=INPUT_RULE, slug=INPUT_SLUG, level="error", outcome="error", message=msg,
+                           location=Location(account=g.account, region=g.region),
+                           fingerprint=fingerprint(INPUT_RULE, f"{g.account}/{g.region}", g.operation)))
+    return out
+
+
 def audit(cfg: Config, opts: AuditOptions, today: Optional[date] = None) -> AuditResult:
     import time
 
@@ -106,6 +127,7 @@ def audit(cfg: Config, opts: AuditOptions, today: Optional[date] = None) -> Audi
                                                      g.resource or "", g.error))
     inv.facts = {"now": now.isoformat(), "accounts": accounts, "regions": regions}
     fs, es = run_rules([inv], rs, settings)
+    fs.extend(unaudited_findings(inv.gaps))
     run_info = RunInfo(command="audit", targets=[f"{a}/{r}" for a in accounts for r in regions],
                        production=settings.production_all, resources=len(inv.by_key), accounts=accounts,
                        regions=regions, fail_on=opts.fail_on)

@@ -155,6 +155,7 @@ class RegionCollector:
             for j in jobs:
                 j.result()
         self.finish_tags()
+        inherit_suppressions(endpoints, configs, models)
         return self.out
 
     # -- SageMaker ----------------------------------------------------------
@@ -440,6 +441,23 @@ class RegionCollector:
             r.meta = meta(r.meta.type, arn, self.account, self.region, tags)
 
         self._map(one, targets)
+
+
+def inherit_suppressions(endpoints: list, configs: list, models: list) -> None:
+    """People tag the endpoint they see: an ``sm-audit:skip`` tag on an
+    endpoint also covers findings on its endpoint config and models."""
+    def add(res: m.Resource, sups: list) -> None:
+        have = {(x.rule, x.source) for x in res.meta.suppressions}
+        res.meta.suppressions.extend(x for x in sups if (x.rule, x.source) not in have)
+
+    for c in configs:
+        for e in endpoints:
+            if e.EndpointConfigName == c.EndpointConfigName:
+                add(c, e.meta.suppressions)
+    for x in models:
+        for c in configs:
+            if any(v.ModelName == x.ModelName for _, v in c.variants()):
+                add(x, c.meta.suppressions)
 
 
 def _sagemaker_alarm(a: dict) -> bool:

@@ -24,3 +24,14 @@ def moto_server(_moto_server, monkeypatch):
     monkeypatch.delenv("MOTO_ACCOUNT_ID", raising=False)
     yield _moto_server
     _moto_server.reset()
+
+
+@pytest.fixture
+def aws(moto_server):
+    """The loopback server with moto's gaps filled where AWS answers
+    differently (auditor.live.moto_ext: DeploymentConfig, network isolation,
+    monitoring schedules, default bucket encryption, variant weights)."""
+    from auditor.live import moto_ext
+
+    moto_ext.install()
+    return moto_server
