@@ -63,6 +63,16 @@ def locate(inv: Inventory, res: Resource, path: tuple) -> Location:
                     end_column=span.end_column)
 
 
+def locate_resource(inv: Inventory, res: Resource) -> Location:
+    """Where the resource itself is declared (its logical ID), or its ARN."""
+    m = res.meta
+    span = inv.positions.get(m.file, {}).get(m.doc, {}).get(m.resource_path) if m.file else None
+    if span is None:
+        return locate(inv, res, ())
+    return Location(file=m.file, line=span.line, column=span.column, end_line=span.end_line,
+                    end_column=span.end_column)
+
+
 def resource_ref(res: Resource) -> ResourceRef:
     m = res.meta
     name = res.name
@@ -146,18 +156,22 @@ class _Collector:
             self.mark(res, outcome)
 
     def crashed(self, res: Optional[Resource], exc: BaseException) -> None:
+        """A rule that raised: an SM000 error finding that names the rule (and
+        the resource it was checking); the run goes on."""
         rule = self.rule
         where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
         at = f" at {where.filename.rsplit('/', 1)[-1]}:{where.lineno}" if where else ""
+        on = f" on {res.label}" if res is not None else ""
         self.findings.append(Finding(
-            rule=rule.id,
-            slug=rule.slug,
+            rule=RULE_ERROR,
+            slug=RULE_ERROR_SLUG,
             level="error",
             outcome="error",
-            message=f"rule {rule.id} failed on this resource: {type(exc).__name__}: {exc}{at}",
+            message=f"rule {rule.id} ({rule.slug}) failed{on}: {type(exc).__name__}: {exc}{at}",
             resource=resource_ref(res) if res else None,
-            location=locate(self.inv, res, ()) if res else Location(),
-            fingerprint=fingerprint(rule.id, res.key if res else "-", "!error"),
+            location=locate_resource(self.inv, res) if res else Location(),
+            fingerprint=fingerprint(RULE_ERROR, f"{rule.id}|{res.key if res else '-'}", "!error"),
+            data={"rule": rule.id, "slug": rule.slug},
         ))
         if res is not None:
             self.mark(res, "error")

@@ -82,6 +82,18 @@ def validate(cls: Any) -> None:
         raise RegistryError(f"{name}: a rule needs a title and the policy text it enforces")
     if not cls.targets and cls.check_inventory is Rule.check_inventory:
         raise RegistryError(f"{name}: declares no target resource kinds and no check_inventory")
+    from .models.inventory import KINDS
+
+    targets = cls.targets
+    if isinstance(targets, str) or not isinstance(targets, (tuple, list)) or \
+            any(t not in KINDS for t in targets):
+        raise RegistryError(f"{name}: targets {targets!r} must be a tuple of resource kinds "
+                            f"({', '.join(sorted(KINDS))})")
+    if isinstance(cls.scope, str) or not set(cls.scope) <= {"static", "live"} or not cls.scope:
+        raise RegistryError(f"{name}: scope {cls.scope!r} must name 'static' and/or 'live'")
+    params = getattr(cls, "Params", None)
+    if not (isinstance(params, type) and hasattr(params, "model_validate")):
+        raise RegistryError(f"{name}: Params must be a RuleParams (pydantic) class")
 
 
 def _expand(obj: Any) -> Iterable[Any]:
@@ -105,8 +117,13 @@ def _entry_points() -> list[Any]:
 
 def load(plugins: bool = True) -> Registry:
     reg = Registry()
-    builtin = importlib.import_module(BUILTIN_MODULE)
-    for cls in builtin.RULES:
+    try:
+        builtin_rules = list(importlib.import_module(BUILTIN_MODULE).RULES)
+    except Exception as e:  # noqa: BLE001 - reported as SM000; plugins still load
+        reg.problems.append(PluginProblem(f"built-in pack {BUILTIN_MODULE}",
+                                          f"cannot load: {type(e).__name__}: {e}"))
+        builtin_rules = []
+    for cls in builtin_rules:
         reg.add(cls, BUILTIN_MODULE)
     if not plugins:
         return reg

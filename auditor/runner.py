@@ -54,13 +54,22 @@ def build_ruleset(cfg: Config, select: Optional[Iterable[str]] = None, scope: Op
             continue
         if wanted is not None and cls.id not in wanted and cls.slug.upper() not in wanted:
             continue
-        params = rule_params(cfg, cls)
-        r = cls(params)
-        if rc is not None and rc.level:
-            r.level = rc.level  # instance override of the class default
-        rs.rules.append(r)
-        info = cls.info(params)
+        params = rule_params(cfg, cls)  # a ConfigError here is the user's: exit 2
+        try:
+            r = cls(params)
+            if rc is not None and rc.level:
+                r.level = rc.level  # instance override of the class default
+            info = cls.info(params)
+        except Exception as e:  # noqa: BLE001 - a broken rule must not break the run
+            rs.problems.append(Finding(
+                rule=RULE_ERROR, slug=RULE_ERROR_SLUG, level="error", outcome="error",
+                message=f"rule {cls.id} ({cls.slug}) cannot be set up: {type(e).__name__}: {e}",
+                location=Location(), fingerprint=fingerprint(RULE_ERROR, cls.id, "!setup"),
+                data={"rule": cls.id, "slug": cls.slug},
+            ))
+            continue
         info.level = r.level
+        rs.rules.append(r)
         rs.infos.append(info)
     return rs
 

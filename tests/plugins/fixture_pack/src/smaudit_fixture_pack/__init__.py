@@ -1,0 +1,1 @@
+"""A tiny sm-audit rule pack (test fixture)."""
