@@ -192,8 +192,17 @@ def put_policy(aas: Any, rid: str, p: dict[str, Any]) -> None:
     aas.put_scaling_policy(**kw)
 
 
-def deregister(aas: Any, rid: str) -> None:
-    """Deregister a variant's target (AWS deletes its policies with it)."""
+def deregister(aas: Any, rid: str, policies: Iterable[str] = ()) -> None:
+    """Delete the variant's policies, then deregister its target. (AWS deletes
+    a target's policies with it; deleting them first keeps the result the
+    same on back ends that do not.)"""
+    for name in policies:
+        try:
+            aas.delete_scaling_policy(PolicyName=name, ServiceNamespace=NAMESPACE, ResourceId=rid,
+                                      ScalableDimension=DIMENSION)
+        except ClientError as e:
+            if error_code(e) != "ObjectNotFoundException":
+                raise
     try:
         aas.deregister_scalable_target(ServiceNamespace=NAMESPACE, ResourceId=rid, ScalableDimension=DIMENSION)
     except ClientError as e:

@@ -150,6 +150,12 @@ def _arn_resource(arn: Optional[str]) -> tuple[Optional[str], Optional[str]]:
     return kind, name
 
 
+def _where(f: "Finding") -> tuple[Optional[str], Optional[str]]:
+    res = f.resource
+    return (f.location.account or (res.account if res else None),
+            f.location.region or (res.region if res else None))
+
+
 def endpoints_of(f: "Finding", scope: Scope) -> tuple[Optional[str], Optional[str], list[str], Optional[str]]:
     """(account, region, endpoint names, variant) a live finding is about."""
     res = f.resource
@@ -225,9 +231,15 @@ def build_plan(ctx: Context, findings: Iterable["Finding"], *, run_id: str,
             cls = actions[name]
             if not _wanted(rules, cls, f):
                 continue
-            account, region, eps, var = endpoints_of(f, scope)
-            if account is None:
+            account, region = _where(f)
+            if account is None or region is None:
                 continue  # a static finding: nothing live to change
+            mine = ctx.clients.account(region)
+            if account != mine:
+                plan.skipped.append(Skip(name, (f.resource.id if f.resource else "?"), account, region,
+                                         f"the credentials act in account {mine}, not {account}"))
+                continue
+            account, region, eps, var = endpoints_of(f, scope)
             seen_scopes.add((account, region))
             if not eps:
                 plan.skipped.append(Skip(name, (f.resource.id if f.resource else "?"), account, region,

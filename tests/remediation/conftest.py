@@ -98,3 +98,55 @@ def make_ctx():
             record.ctx = ctx
         return ctx
     return _make
+
+
+def account_state():
+    """Everything remediation could change, as describe calls see it."""
+    s, a, c = sm(), aas(), cw()
+    out = {"endpoints": {}, "configs": sorted(x["EndpointConfigName"] for x in s.list_endpoint_configs()["EndpointConfigs"]),
+           "models": sorted(x["ModelName"] for x in s.list_models()["Models"])}
+    for e in s.list_endpoints()["Endpoints"]:
+        d = s.describe_endpoint(EndpointName=e["EndpointName"])
+        d.pop("ResponseMetadata", None)
+        d["Tags"] = s.list_tags(ResourceArn=d["EndpointArn"])["Tags"]
+        out["endpoints"][e["EndpointName"]] = d
+    targets = a.describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"]
+    for t in targets:
+        t.pop("CreationTime", None)
+        t.pop("ScalableTargetARN", None)  # a re-registered target gets a new ARN
+    out["targets"] = sorted(targets, key=lambda t: t["ResourceId"])
+    out["policies"] = sorted((p["PolicyName"], p["ResourceId"], str(p.get("TargetTrackingScalingPolicyConfiguration")))
+                             for p in a.describe_scaling_policies(ServiceNamespace="sagemaker")["ScalingPolicies"])
+    out["alarms"] = sorted((x["AlarmName"], x["StateValue"]) for x in c.describe_alarms()["MetricAlarms"])
+    return out
+
+
+def alarm(endpoint, variant, name=None, state="ALARM"):
+    dims = [{"Name": "EndpointName", "Value": endpoint}]
+    if variant:
+        dims.append({"Name": "VariantName", "Value": variant})
+    name = name or f"{endpoint}-{variant}-5xx"
+    cw().put_metric_alarm(AlarmName=name, Namespace="AWS/SageMaker", MetricName="Invocation5XXErrors",
+                          Dimensions=dims, Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=1,
+                          ComparisonOperator="GreaterThanThreshold")
+    cw().set_alarm_state(AlarmName=name, StateValue=state, StateReason="test")
+    return name
+
+
+def invocations(endpoint, variant, value, hours_ago=2):
+    t = datetime.now(timezone.utc) - timedelta(hours=hours_ago)
+    cw().put_metric_data(Namespace="AWS/SageMaker", MetricData=[{
+        "MetricName": "Invocations", "Timestamp": t, "Value": value, "Unit": "None",
+        "Dimensions": [{"Name": "EndpointName", "Value": endpoint}, {"Name": "VariantName", "Value": variant}]}])
+
+
+def scaling(endpoint, variant, min_c, max_c, policy=None):
+    rid = f"endpoint/{endpoint}/variant/{variant}"
+    aas().register_scalable_target(ServiceNamespace="sagemaker", ResourceId=rid,
+                                   ScalableDimension="sagemaker:variant:DesiredInstanceCount",
+                                   MinCapacity=min_c, MaxCapacity=max_c)
+    if policy:
+        aas().put_scaling_policy(PolicyName=policy.pop("name", "existing"), ServiceNamespace="sagemaker",
+                                 ResourceId=rid, ScalableDimension="sagemaker:variant:DesiredInstanceCount",
+                                 PolicyType="TargetTrackingScaling", TargetTrackingScalingPolicyConfiguration=policy)
+    return rid

@@ -231,7 +231,7 @@ class ApplyAutoscaling(Action):
             return "already as before"
         rid = before["ResourceId"]
         if before.get("ScalableTarget") is None:
-            aws.deregister(aas, rid)
+            aws.deregister(aas, rid, [p["PolicyName"] for p in now.get("Policies", [])])
             return f"deregistered the scalable target {rid} sm-audit added"
         done = []
         if now.get("ScalableTarget") != before["ScalableTarget"]:

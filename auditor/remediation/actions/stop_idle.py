@@ -47,6 +47,7 @@ class StopIdleEndpoints(Action):
         "cloudwatch:GetMetricStatistics",
         "application-autoscaling:DescribeScalableTargets",
         "application-autoscaling:DescribeScalingPolicies",
+        "application-autoscaling:DeleteScalingPolicy",
         "application-autoscaling:DeregisterScalableTarget",
         "sagemaker:DeleteEndpoint",
         # restore
@@ -159,7 +160,7 @@ class StopIdleEndpoints(Action):
         # AWS asks that a variant's scalable target go before its endpoint
         for v in current["Variants"]:
             if v["Scaling"]["ScalableTarget"]:
-                aws.deregister(aas, v["Scaling"]["ResourceId"])
+                aws.deregister(aas, v["Scaling"]["ResourceId"], [p["PolicyName"] for p in v["Scaling"]["Policies"]])
         ctx.clients.sm(change.account, change.region).delete_endpoint(EndpointName=change.name)
         return change.after
 
