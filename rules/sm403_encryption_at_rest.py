@@ -33,7 +33,9 @@ def key_state(v: Any) -> Any:
     if isinstance(v, str):
         return "aws-managed" if v.startswith("alias/aws/") or ":alias/aws/" in v else "customer"
     if isinstance(v, Str):
-        return "aws-managed" if v.literal_prefix().startswith("alias/aws/") else "customer"
+        lits = [p for p in v.parts if isinstance(p, str)]
+        managed = v.literal_prefix().startswith("alias/aws/") or any(":alias/aws/" in p for p in lits)
+        return "aws-managed" if managed else "customer"
     if isinstance(v, Sym):
         return "customer"
     return v  # Unknown
@@ -167,28 +169,64 @@ class EncryptionAtRest(Rule):
         else:
             yield from self._config(res, ctx)
 
+    @staticmethod
+    def _locations(model, ctx) -> list[tuple[Any, tuple, Any]]:
+        """(owner, path, S3 URI) of a model's artifacts, through the model
+        packages it is created from; the URI is an Unknown for a package that
+        cannot be seen."""
+        out = [(model, p, u) for p, u in artifact_locations(model)]
+        for path, c in model.containers():
+            if c is None or not is_known(c) or c.ModelPackageName is None:
+                continue
+            if c.ModelDataUrl is not None or c.ModelDataSource is not None:
+                continue
+            pkg = ctx.inv.find("ModelPackage", c.ModelPackageName, model)
+            if pkg is None or isinstance(pkg, Unknown):
+                why = pkg.reason if pkg is not None else "it is not in the audited inventory"
+                out.append((model, path + ("ModelPackageName",), Unknown(
+                    f"its artifacts come from model package {display(c.ModelPackageName)} ({why})")))
+                continue
+            spec = pkg.InferenceSpecification
+            conts = _get(spec, "Containers")
+            if spec is not None and (not is_known(spec) or (conts is not None and not is_known(conts))):
+                out.append((pkg, ("InferenceSpecification",), Unknown(
+                    f"containers of model package {pkg.label}: {why_unknown(conts if is_known(spec) else spec)}")))
+                continue
+            for i, pc in enumerate(conts if isinstance(conts, list) else []):
+                url = _get(pc, "ModelDataUrl")
+                if url is not None:
+                    out.append((pkg, ("InferenceSpecification", "Containers", i, "ModelDataUrl"), url))
+        return out
+
     def _model(self, model, ctx):
         """Artifact buckets that cannot be looked at: unknown. Buckets that
         can are judged once each, as Bucket resources."""
-        for path, uri in artifact_locations(model):
+        for owner, path, uri in self._locations(model, ctx):
+            where = {} if owner is model else {"resource": owner}
+            if isinstance(uri, Unknown) and (owner is not model or path[-1] == "ModelPackageName"):
+                yield Undecided(path, f"cannot check the artifact bucket of {model.label}: {uri.reason}", **where)
+                continue
             name = s3_bucket_of(uri)
             if name is None:
                 continue
             if isinstance(name, Unknown):
-                yield Undecided(path, f"cannot tell which bucket holds the artifacts of {model.label}: {name.reason}")
+                yield Undecided(path, f"cannot tell which bucket holds the artifacts of {model.label}: {name.reason}",
+                                **where)
                 continue
             bucket = ctx.inv.find("Bucket", name, model)
             if isinstance(bucket, Unknown):
                 yield Undecided(path, f"artifact bucket {display(name)} is not defined in this template; its "
-                                      f"encryption cannot be checked")
+                                      f"encryption cannot be checked", **where)
             elif bucket is None:
                 gaps = gaps_named(ctx.inv, name, "Bucket", model, self.id)
                 why = f" ({gaps[0].error or 'error'} on {gaps[0].service}:{gaps[0].operation})" if gaps else ""
                 yield Undecided(path, f"artifact bucket {display(name)} is not in the audited inventory{why}; its "
-                                      f"encryption cannot be checked")
+                                      f"encryption cannot be checked", **where)
 
     def _bucket(self, bucket, ctx):
-        users = models_using_bucket(ctx.inv, bucket)
+        direct = models_using_bucket(ctx.inv, bucket)
+        users = [m for m in ctx.inv.models if m in direct or any(
+            owner is not m and bucket.is_referenced_by(s3_bucket_of(u)) for owner, _, u in self._locations(m, ctx))]
         if not users:
             return  # not an artifact bucket
         enc = bucket.BucketEncryption
@@ -202,6 +240,10 @@ class EncryptionAtRest(Rule):
             return
         sse = _get(rules[0], "ServerSideEncryptionByDefault") if isinstance(rules, list) and rules else None
         spath = base + ("ServerSideEncryptionConfiguration", 0, "ServerSideEncryptionByDefault")
+        if isinstance(rules, list) and rules and (not is_known(rules[0]) or (sse is not None and not is_known(sse))):
+            yield Undecided(spath, f"default encryption of artifact bucket {bucket.label}: "
+                                   f"{why_unknown(rules[0] if not is_known(rules[0]) else sse)}")
+            return
         algo, key = _get(sse, "SSEAlgorithm"), _get(sse, "KMSMasterKeyID")
         who = ", ".join(sorted(display(m.name) if is_known(m.name) else m.label for m in users))
         if algo is None:

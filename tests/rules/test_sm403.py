@@ -282,3 +282,71 @@ def test_live_endpoint_config_production():
     assert fs[0].message == ("endpoint config cfg is production but uses the AWS managed key alias/aws/s3 in "
                              "DataCaptureConfig.KmsKeyId; the captured request and response data need a customer "
                              "managed KMS key")
+
+
+PACKAGE = """\
+Parameters:
+  Pkg: {Type: String}
+Resources:
+  ArtifactBucket:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketName: registry-artifacts
+  Package:
+    Type: AWS::SageMaker::ModelPackage
+    Properties:
+      ModelPackageGroupName: churn
+      InferenceSpecification:
+        Containers:
+          - Image: img
+            ModelDataUrl: s3://registry-artifacts/churn/v1.2.0/model.tar.gz
+        SupportedContentTypes: [text/csv]
+        SupportedResponseMIMETypes: [text/csv]
+  Model:
+    Type: AWS::SageMaker::Model
+    Properties:
+      Tags: [{Key: Environment, Value: prod}]
+      ExecutionRoleArn: arn:aws:iam::111111111111:role/sm
+      Containers:
+        - ModelPackageName: !Ref Package
+"""
+
+
+def test_artifacts_through_a_model_package(tmp_path):
+    fs = scan_text(tmp_path, PACKAGE, rule=RULE)
+    assert summary(fs) == [(RULE, "ArtifactBucket", 6, "fail")]
+    assert fs[0].message == (
+        "artifact bucket ArtifactBucket (model Model) declares no default encryption (S3 applies SSE-S3); production "
+        "artifacts need SSE-KMS with a customer managed KMS key (KMSMasterKeyID)")
+
+
+def test_model_package_outside_the_template_is_unknown(tmp_path):
+    fs = scan_text(tmp_path, PACKAGE.replace("!Ref Package", "!Ref Pkg"), rule=RULE)
+    assert summary(fs) == [(RULE, "Model", 24, "unknown")]
+    assert fs[0].message == (
+        "cannot check the artifact bucket of Model: its artifacts come from model package ${Pkg} (cannot tell which "
+        "ModelPackage: parameter Pkg has no default)")
+
+
+def test_aws_managed_alias_arn_built_with_sub(tmp_path):
+    text = MODEL.replace(
+        "SSEAlgorithm: aws:kms",
+        "SSEAlgorithm: aws:kms\n              KMSMasterKeyID: !Sub arn:aws:kms:${AWS::Region}:${AWS::AccountId}:alias/aws/s3")
+    fs = scan_text(tmp_path, text, rule=RULE)
+    assert summary(fs) == [(RULE, "ArtifactBucket", 9, "fail")]
+    assert "uses the AWS managed key arn:aws:kms:${AWS::Region}:${AWS::AccountId}:alias/aws/s3" in fs[0].message
+    text = text.replace("alias/aws/s3", "alias/artifacts")
+    assert scan_text(tmp_path, text, rule=RULE) == []
+
+
+def test_unknown_encryption_rule_is_unknown(tmp_path):
+    text = "Parameters:\n  Enc: {Type: String}\nConditions:\n" + "".join(
+        f"  C{i}: !Equals [!Ref Enc, '{i}']\n" for i in range(4)) + MODEL.replace(
+        "          - ServerSideEncryptionByDefault:\n              SSEAlgorithm: aws:kms\n",
+        "          - !If [C0, {ServerSideEncryptionByDefault: {SSEAlgorithm: AES256}}, !If [C1, {}, !If [C2, {}, "
+        "!If [C3, {}, {}]]]]\n")
+    # four undecidable conditions: past the resolver's three scenario atoms the fourth Fn::If is unknown
+    fs = [f for f in scan_text(tmp_path, text, rule=RULE) if f.outcome == "unknown"]
+    assert summary(fs) == [(RULE, "ArtifactBucket", 14, "unknown")]
+    assert fs[0].message.startswith("default encryption of artifact bucket ArtifactBucket: cannot decide whether "
+                                    "parameter Enc = '3'")
