@@ -231,6 +231,11 @@ class EncryptionAtRest(Rule):
             return  # not an artifact bucket
         enc = bucket.BucketEncryption
         base = ("BucketEncryption",)
+        gap = self._encryption_gap(bucket, users, ctx)
+        if gap is not None:
+            yield Undecided(base, f"default encryption of artifact bucket {bucket.label} was not read "
+                                  f"({gap.error or 'error'} on {gap.service}:{gap.operation})")
+            return
         if enc is not None and not is_known(enc):
             yield Undecided(base, f"default encryption of artifact bucket {bucket.label}: {why_unknown(enc)}")
             return
@@ -287,6 +292,15 @@ class EncryptionAtRest(Rule):
             return
         yield Fail(path, f"artifact bucket {bucket.label} (model {who}) {found}; {need} artifacts need SSE-KMS with a "
                          f"customer managed KMS key (KMSMasterKeyID)")
+
+    def _encryption_gap(self, bucket, users, ctx) -> Any:
+        """A failed GetBucketEncryption about this bucket: the collector files
+        it under the bucket or under the models that use it."""
+        names = {bucket.meta.arn, bucket.name, *(m.meta.arn for m in users)} - {None}
+        for g in ctx.inv.gaps:
+            if g.operation == "GetBucketEncryption" and g.resource in names and (not g.rules or self.id in g.rules):
+                return g
+        return None
 
     def _config(self, cfg, ctx):
         related = [cfg, *ctx.inv.endpoints_using(cfg)]

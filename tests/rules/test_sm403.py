@@ -350,3 +350,20 @@ def test_unknown_encryption_rule_is_unknown(tmp_path):
     assert summary(fs) == [(RULE, "ArtifactBucket", 14, "unknown")]
     assert fs[0].message.startswith("default encryption of artifact bucket ArtifactBucket: cannot decide whether "
                                     "parameter Enc = '3'")
+
+
+def test_live_encryption_read_failure_is_unknown_not_default():
+    # the collector adds the bucket (versioning was readable) without BucketEncryption and files the failed
+    # GetBucketEncryption under the model that uses the bucket
+    inv = _live(None)
+    inv.gaps.append(CoverageGap(account="111111111111", region="us-east-1", service="s3",
+                                operation="GetBucketEncryption", error="AccessDenied", rules=["SM403"],
+                                resource="arn:aws:sagemaker:us-east-1:111111111111:model/churn",
+                                message="bucket live-artifacts: Access Denied"))
+    fs = evaluate_inventory(inv, RULE)
+    assert sorted((f.resource.id, f.outcome, f.message) for f in fs) == [
+        ("churn", "unknown", "cannot verify SM403 for churn: AccessDenied on s3:GetBucketEncryption "
+                             "(bucket live-artifacts: Access Denied)"),
+        ("live-artifacts", "unknown", "default encryption of artifact bucket live-artifacts was not read "
+                                      "(AccessDenied on s3:GetBucketEncryption)"),
+    ]
