@@ -47,7 +47,8 @@ class AsyncInference(Rule):
     endpoint: without them SageMaker scales out from zero only once the
     backlog exceeds the target-tracking value, so a trickle of requests waits.
 
-    Values the template cannot tell are *unknown*.
+    Values the template cannot tell are *unknown*. `require_notifications`,
+    `require_concurrency` and `advise_scale_from_zero` switch the parts off.
 
     ## Why
     Async callers learn of results from the notification topics; without an
