@@ -70,9 +70,17 @@ def render(doc: ResultDocument, fail_on: Optional[str] = None, baseline: Any = N
                 el.text = _x(text)
                 counts["errors"] += 1
             elif r.outcome == "fail":
-                gating = [f for f in active if f.outcome in ("fail", "error") and LEVEL_ORDER[f.level] >= threshold]
+                failing = [f for f in active if f.outcome in ("fail", "error")]
+                gating = [f for f in failing if LEVEL_ORDER[f.level] >= threshold]
                 if gating:
                     el = ET.SubElement(case, "failure", message=_x(gating[0].message), type=gating[0].level)
+                    el.text = _x(text)
+                    counts["failures"] += 1
+                elif not failing and LEVEL_ORDER.get(r.level, 0) >= threshold:
+                    # the engine failed this resource through a finding on a related one
+                    el = ET.SubElement(case, "failure", type=r.level,
+                                       message="failed through a finding on a related resource (see this rule's "
+                                               "other test cases)")
                     el.text = _x(text)
                     counts["failures"] += 1
                 else:

@@ -92,56 +92,61 @@ def render(doc: ResultDocument, fail_on: Optional[str] = None, baseline: Any = N
 
     active = sorted((f for f in doc.findings if not f.suppression),
                     key=lambda f: (-LEVEL_ORDER.get(_kind(f), 0), f.sort_key()))
-    body: list[str] = []
-    finding_rows = [_finding_row(f) for f in active]
+    # sections: (lines before the rows, rows, lines after); rows are cut to fit the limit
+    sections: list[tuple[list[str], list[str], list[str], str]] = []
     if active:
-        body += ["### Findings" + (" (new)" if baseline is not None else ""), "",
-                 "| Severity | Rule | Resource | Location | Finding |", "|---|---|---|---|---|"]
+        sections.append((["### Findings" + (" (new)" if baseline is not None else ""), "",
+                          "| Severity | Rule | Resource | Location | Finding |", "|---|---|---|---|---|"],
+                         [_finding_row(f) for f in active], [""], "finding(s)"))
     suppressed = [f for f in doc.findings if f.suppression]
-    tail: list[str] = []
     if suppressed:
-        tail += [f"<details><summary>{len(suppressed)} suppressed finding(s)</summary>", "",
-                 "| Rule | Resource | Kind | Justification | Expires |", "|---|---|---|---|---|"]
-        tail += [f"| {f.rule} | {esc(f.resource.id) if f.resource else '—'} | {f.suppression.kind} | "
-                 f"{esc(f.suppression.reason or '(none given)')} | {esc(f.suppression.expires or '—')} |"
-                 for f in suppressed]
-        tail += ["", "</details>", ""]
+        sections.append(([f"<details><summary>{len(suppressed)} suppressed finding(s)</summary>", "",
+                          "| Rule | Resource | Kind | Justification | Expires |", "|---|---|---|---|---|"],
+                         [f"| {f.rule} | {esc(f.resource.id) if f.resource else '—'} | {f.suppression.kind} | "
+                          f"{esc(f.suppression.reason or '(none given)')} | {esc(f.suppression.expires or '—')} |"
+                          for f in suppressed], ["", "</details>", ""], "suppressed finding(s)"))
     if doc.gaps:
-        tail += [f"**{len(doc.gaps)} coverage gap(s)**: results that needed this data are unknown.", "",
-                 "| Account | Region | Call | Error | Message |", "|---|---|---|---|---|"]
-        tail += [f"| {esc(g.account or '—')} | {esc(g.region or '—')} | {code(g.service + ':' + g.operation)} | "
-                 f"{esc(g.error or '—')} | {esc(g.message)} |" for g in doc.gaps]
-        tail.append("")
-    changes = (doc.plan or {}).get("changes") or []
+        sections.append(([f"**{len(doc.gaps)} coverage gap(s)**: results that needed this data are unknown.", "",
+                          "| Account | Region | Call | Error | Message |", "|---|---|---|---|---|"],
+                         [f"| {esc(g.account or '—')} | {esc(g.region or '—')} | "
+                          f"{code(g.service + ':' + g.operation)} | {esc(g.error or '—')} | {esc(g.message)} |"
+                          for g in doc.gaps], [""], "gap(s)"))
+    changes = [c for c in (doc.plan or {}).get("changes") or [] if isinstance(c, dict)]
     if changes:
-        tail += [f"### Remediation plan ({len(changes)} change(s))", "",
-                 "| Action | Resource | Account / region | Before → after | Status |", "|---|---|---|---|---|"]
+        rows_ = []
         for c in changes:
             ba = f"{code(_short(c.get('before')))} → {code(_short(c.get('after')))}"
-            tail.append(f"| {esc(c.get('action', ''))} | {esc(c.get('name') or c.get('resource', ''))} | "
-                        f"{esc(c.get('account') or '—')} / {esc(c.get('region') or '—')} | {ba} | "
-                        f"{esc(c.get('status', 'planned'))} |")
-        tail.append("")
+            rows_.append(f"| {esc(c.get('action', ''))} | {esc(c.get('name') or c.get('resource', ''))} | "
+                         f"{esc(c.get('account') or '—')} / {esc(c.get('region') or '—')} | {ba} | "
+                         f"{esc(c.get('status', 'planned'))} |")
+        sections.append(([f"### Remediation plan ({len(changes)} change(s))", "",
+                          "| Action | Resource | Account / region | Before → after | Status |",
+                          "|---|---|---|---|---|"], rows_, [""], "change(s)"))
     if baseline is not None and baseline.fixed:
-        tail += [f"<details><summary>{len(baseline.fixed)} fixed since the baseline</summary>", "",
-                 "| Rule | Resource | Finding |", "|---|---|---|"]
-        tail += [f"| {f.rule} | {esc(f.resource.id) if f.resource else '—'} | {esc(f.message)} |"
-                 for f in baseline.fixed]
-        tail += ["", "</details>", ""]
-    tail.append(f"<sub>{esc(doc.tool.get('name', 'sm-audit'))} {esc(doc.tool.get('version', ''))}</sub>")
+        sections.append(([f"<details><summary>{len(baseline.fixed)} fixed since the baseline</summary>", "",
+                          "| Rule | Resource | Finding |", "|---|---|---|"],
+                         [f"| {f.rule} | {esc(f.resource.id) if f.resource else '—'} | {esc(f.message)} |"
+                          for f in baseline.fixed], ["", "</details>", ""], "fixed finding(s)"))
+    footer = f"<sub>{esc(doc.tool.get('name', 'sm-audit'))} {esc(doc.tool.get('version', ''))}</sub>"
 
-    text = "\n".join(head)
-    rest = "\n".join(tail)
-    budget = limit - len(text) - len(rest) - sum(len(x) + 1 for x in body) - 200
-    for i, line in enumerate(finding_rows):
-        if len(line) + 1 > budget:
-            body += ["", f"… and {len(finding_rows) - i} more finding(s) not shown; see the full report."]
-            break
-        body.append(line)
-        budget -= len(line) + 1
-    if body:
-        body.append("")
-    return text + "\n" + "\n".join(body) + ("\n" if body else "") + rest + "\n"
+    def size(lines: list[str]) -> int:
+        return sum(len(x) + 1 for x in lines)
+
+    out = list(head)
+    # room for every section's frame and cut note, so later sections always appear
+    budget = limit - size(head) - len(footer) - 1 - sum(size(a) + size(c) + 80 for a, _, c, _ in sections)
+    for before, rows_, after, what in sections:
+        out += before
+        for i, line in enumerate(rows_):
+            if len(line) + 1 > budget:
+                out += ["", f"… and {len(rows_) - i} more {what} not shown; see the full report."]
+                budget = 0
+                break
+            out.append(line)
+            budget -= len(line) + 1
+        out += after
+    out.append(footer)
+    return "\n".join(out) + "\n"
 
 
 def _short(v: Any, n: int = 80) -> str:

@@ -336,6 +336,11 @@ def build(doc: ResultDocument, repo_root: Optional[str] = None, baseline: Any = 
             results.append(r)
     results.sort(key=lambda r: (json.dumps(r["locations"], sort_keys=True), r["ruleId"],
                                 r["partialFingerprints"][FINGERPRINT_KEY], r["message"]["text"]))
+    # a rule reaching one resource from several others can say the same thing twice: one alert
+    unique: dict[str, dict] = {}
+    for r in results:
+        unique.setdefault(json.dumps(r, sort_keys=True), r)
+    results = list(unique.values())
     exec_notes = b.exec_notes + b.gap_notes()
     exec_notes.sort(key=lambda n: json.dumps(n, sort_keys=True))
     rule_errors = [f for f in doc.findings if f.outcome == "error" and f.rule != "SM001"]

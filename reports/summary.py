@@ -32,7 +32,7 @@ def group_of_key(key: str) -> str:
     if key.startswith("arn:"):
         parts = key.split(":")
         if len(parts) > 4:
-            return f"{parts[4] or '-'}/{parts[3] or '-'}"
+            return f"{parts[4] or '-'}/{parts[3] or 'global'}"
     return key.split("#", 1)[0] if "#" in key else key
 
 
@@ -41,13 +41,13 @@ def group_of_finding(f: Finding) -> str:
         if f.resource.file:
             return f.resource.file
         if f.resource.account or f.resource.region:
-            return f"{f.resource.account or '-'}/{f.resource.region or '-'}"
+            return f"{f.resource.account or '-'}/{f.resource.region or 'global'}"
         return group_of_key(f.resource.key)
     loc = f.location
     if loc.file:
         return loc.file
     if loc.account or loc.region:
-        return f"{loc.account or '-'}/{loc.region or '-'}"
+        return f"{loc.account or '-'}/{loc.region or 'global'}"
     return "(run)"
 
 

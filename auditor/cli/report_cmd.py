@@ -37,7 +37,8 @@ def report(results, fmt, output, config_path, fail_on, baseline_path, repo_root,
             doc, baseline = compare(doc, load(baseline_path), [baseline_path])
     except ResultsError as e:
         raise click.UsageError(str(e)) from None
-    threshold = fail_on or cfg.fail_on or doc.run.fail_on or "error"
+    # not the saved run's threshold: results are often saved with --fail-on never
+    threshold = fail_on or cfg.fail_on or "error"
     options = {"color": use_color(output), "baseline": baseline, "repo_root": repo_root, "fail_on": threshold}
     if title:
         options["title"] = title

@@ -1,0 +1,238 @@
+"""HTML report: self-contained, escaped, and working in a real headless
+Chromium (hostile strings stay text, filter and sort work, no network)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from reports import render
+from reports.html import TEMPLATES, _env, blocks
+from reports.merge import compare
+
+from . import browser
+from .samples import IMG, SCRIPT, live_doc
+
+
+class _Tags(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+
+def _tags(html: str) -> list[tuple[str, dict]]:
+    p = _Tags()
+    p.feed(html)
+    return p.tags
+
+
+def _assert_self_contained(html: str) -> None:
+    tags = _tags(html)
+    names = [t for t, _ in tags]
+    assert names.count("script") == 1 and names.count("style") == 1
+    assert not {"link", "img", "iframe", "object", "embed", "base", "form", "audio", "video"} & set(names)
+    for tag, attrs in tags:
+        assert "src" not in attrs and "srcset" not in attrs, tag
+        assert not any(k.startswith("on") for k in attrs), (tag, attrs)  # no event handlers at all
+        href = attrs.get("href")
+        assert href is None or href.startswith("#"), href
+    urls = set(re.findall(r"(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}[^\s\"'<>]*", html, re.I))
+    assert urls <= {"http://www.w3.org/2000/svg"}, urls
+    csp = next(a["content"] for t, a in tags if t == "meta" and a.get("http-equiv") == "Content-Security-Policy")
+    assert csp.startswith("default-src 'none';") and "script-src 'sha256-" in csp and "style-src 'sha256-" in csp
+    assert "unsafe" not in csp
+
+
+def test_autoescape_is_on_and_nothing_is_marked_safe():
+    assert _env().autoescape is True
+    for path in TEMPLATES.glob("*.j2"):
+        text = path.read_text()
+        assert "|safe" not in text.replace(" ", "") and "autoescape false" not in text
+    source = (Path(__file__).resolve().parents[2] / "reports" / "html.py").read_text()
+    assert source.count("Markup(") == 1  # our own CSS/JS assets only
+
+
+def test_hostile_scan_renders_as_text(hostile):
+    root, doc = hostile
+    html = render(doc, "html")
+    _assert_self_contained(html)
+    assert SCRIPT not in html and IMG not in html
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in html
+    assert "&lt;img src=x onerror=&#34;window.__pwned=1&#34;&gt;" in html
+
+
+def test_live_document_sections(live):
+    html = render(live, "html")
+    _assert_self_contained(html)
+    assert SCRIPT not in html and IMG not in html
+    for section in ('id="summary"', 'id="findings"', 'id="suppressed"', 'id="gaps"', 'id="plan"', 'id="rules"'):
+        assert section in html
+    assert "Account / region" in html and "222222222222/eu-west-1" in html
+    assert "raise-instance-count" in html and "stop-idle-endpoint" in html
+    assert "DesiredInstanceCount" in html and "→" in html
+    assert "AccessDenied" in html and "GetPolicyVersion" in html
+    assert "tag says: &lt;script&gt;" in html  # suppression justification, escaped
+    assert "FAIL: 2 unsuppressed finding(s)" in html  # SM201 fraud-prod and the rule-pack error
+
+
+def test_rule_doc_blocks():
+    b = blocks("Set `InitialInstanceCount: 2` or more.\n\n- one `x`\n  continued\n\n```yaml\n  A: 1\n```\n")
+    assert b == [
+        {"kind": "p", "spans": [(False, "Set "), (True, "InitialInstanceCount: 2"), (False, " or more.")]},
+        {"kind": "li", "spans": [(False, "one "), (True, "x"), (False, " continued")]},
+        {"kind": "pre", "text": "A: 1"},
+    ]
+
+
+def test_baseline_sections(live):
+    old = live_doc()
+    new = live.model_copy(update={"findings": [f for f in live.findings if f.rule != "SM402"]})
+    reduced, base = compare(new, old, ["old.json"])
+    html = render(reduced, "html", baseline=base)
+    assert 'id="fixed"' in html and "old.json" in html
+    assert "0</strong> new" in html and "<strong>1</strong> fixed" in html
+
+
+# -- in a real browser -------------------------------------------------------------
+
+def _browser_or_skip():
+    why = browser.missing()
+    if why:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"browser tests need Chromium in CI: {why}")
+        pytest.skip(why)
+
+
+@pytest.fixture(scope="module")
+def chrome():
+    _browser_or_skip()
+    with browser.chromium() as driver:
+        yield driver
+
+
+def _open(chrome, tmp_path, html: str, name="report.html"):
+    path = tmp_path / name
+    path.write_text(html, encoding="utf-8")
+    chrome.get_log("performance")  # drop what earlier pages logged
+    chrome.get(path.as_uri())
+    return path
+
+
+def _visible_rows(chrome):
+    return chrome.execute_script(
+        "return Array.from(document.querySelectorAll('#findings-table tbody tr'))"
+        ".filter(r => !r.hidden).map(r => [r.dataset.rule, r.dataset.severity, r.dataset.resource])")
+
+
+@pytest.mark.browser
+def test_browser_hostile_strings_are_text_and_never_run(chrome, hostile, tmp_path):
+    root, doc = hostile
+    _open(chrome, tmp_path, render(doc, "html"))
+    assert chrome.execute_script("return typeof window.__pwned") == "undefined"
+    assert chrome.execute_script("return document.images.length") == 0
+    assert chrome.execute_script("return document.scripts.length") == 1
+    body = chrome.execute_script("return document.body.innerText")
+    assert SCRIPT in body and IMG in body  # shown, as text
+    # the filter worked on hostile text too without running it
+    chrome.execute_script("var f=document.getElementById('filter'); f.value='onerror'; "
+                          "f.dispatchEvent(new Event('input'))")
+    rows = _visible_rows(chrome)
+    assert rows and all(r[0] == "SM201" for r in rows)
+    assert chrome.execute_script("return typeof window.__pwned") == "undefined"
+    # nothing complained: no CSP violation (our script and style hashes match) and no errors
+    logs = [e for e in chrome.get_log("browser") if e["level"] in ("SEVERE", "WARNING")]
+    assert logs == []
+
+
+@pytest.mark.browser
+def test_browser_filter_and_severity(chrome, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    html = render(live_doc(), "html")
+    _open(chrome, tmp_path, html)
+    all_rows = _visible_rows(chrome)
+    assert [r[0] for r in all_rows] == ["SM000", "SM201", "SM402"]  # the active ones, errors first
+    box = chrome.find_element(By.ID, "filter")
+    box.send_keys("fraud")
+    assert _visible_rows(chrome) == [["SM201", "error", "fraud-prod"]]
+    assert chrome.find_element(By.ID, "shown").text == "1 of 3 shown"
+    box.clear()
+    box.send_keys("no such thing")
+    assert _visible_rows(chrome) == []
+    assert chrome.find_element(By.ID, "no-match").is_displayed()
+    box.clear()
+    chrome.execute_script("document.getElementById('filter').dispatchEvent(new Event('input'))")
+    Select(chrome.find_element(By.ID, "severity")).select_by_value("unknown")
+    assert [r[0] for r in _visible_rows(chrome)] == ["SM402"]
+
+
+@pytest.mark.browser
+def test_browser_sorting(chrome, corpus_doc, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    _open(chrome, tmp_path, render(corpus_doc, "html"))
+    rows = _visible_rows(chrome)
+    assert len(rows) > 20
+    button = chrome.find_element(By.CSS_SELECTOR, "th button[data-sort='rule']")
+    button.click()
+    asc = [r[0] for r in _visible_rows(chrome)]
+    assert asc == sorted(asc) and asc != [r[0] for r in rows]
+    button.click()
+    desc = [r[0] for r in _visible_rows(chrome)]
+    assert desc == sorted(desc, reverse=True)
+    sev = chrome.find_element(By.CSS_SELECTOR, "th button[data-sort='rank']")
+    sev.click()
+    ranks = chrome.execute_script("return Array.from(document.querySelectorAll('#findings-table tbody tr'))"
+                                  ".map(r => Number(r.dataset.rank))")
+    assert ranks == sorted(ranks)
+
+
+@pytest.mark.browser
+def test_browser_makes_no_network_requests(chrome, live, tmp_path):
+    page = _open(chrome, tmp_path, render(live, "html"))
+    requests = []
+    for entry in chrome.get_log("performance"):
+        msg = json.loads(entry["message"])["message"]
+        if msg["method"] == "Network.requestWillBeSent":
+            requests.append(msg["params"]["request"]["url"])
+    assert requests == [page.as_uri()]
+    assert chrome.execute_script("return performance.getEntriesByType('resource').length") == 0
+
+
+@pytest.mark.browser
+def test_browser_print_layout(chrome, live, tmp_path):
+    import base64
+
+    _open(chrome, tmp_path, render(live, "html"))
+    chrome.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        hidden = chrome.execute_script(
+            "return [getComputedStyle(document.querySelector('.controls')).display,"
+            " getComputedStyle(document.querySelector('nav.toc')).display]")
+        assert hidden == ["none", "none"]
+    finally:
+        chrome.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    pdf = chrome.execute_cdp_cmd("Page.printToPDF", {"printBackground": True})
+    data = base64.b64decode(pdf["data"])
+    assert data.startswith(b"%PDF") and len(data) > 10_000
+
+
+@pytest.mark.browser
+def test_browser_screenshot(chrome, corpus_doc, tmp_path):
+    """A picture to look at (kept in the pytest temp dir): the report renders with its styles."""
+    _open(chrome, tmp_path, render(corpus_doc, "html"))
+    shot = tmp_path / "report.png"
+    assert chrome.save_screenshot(str(shot)) and shot.stat().st_size > 20_000
+    # styles applied (the CSP hash matched): the verdict is a coloured box, the chart has bars
+    assert chrome.execute_script("return getComputedStyle(document.getElementById('verdict')).borderTopStyle") \
+        == "solid"
+    assert chrome.execute_script("return document.querySelectorAll('svg.chart rect').length") > 4
