@@ -9,10 +9,16 @@ COLORS = {"error": "\033[31m", "warning": "\033[33m", "note": "\033[36m"}
 DIM, BOLD, RESET = "\033[2m", "\033[1m", "\033[0m"
 
 
-def render(doc, color: bool = False, **_options) -> str:
+def render(doc, color: bool = False, baseline=None, **_options) -> str:
     def c(code: str, s: str) -> str:
         return f"{code}{s}{RESET}" if color else s
 
+    if baseline is not None:
+        head = (f"compared with {', '.join(baseline.sources)}: {len(baseline.new)} new, "
+                f"{baseline.unchanged} unchanged (not shown), {len(baseline.fixed)} fixed")
+        fixed = [c(DIM, f"  fixed: {f.rule} {f.resource.id if f.resource else '-'} {f.location.short()}: "
+                        f"{f.message}") for f in baseline.fixed]
+        return c(BOLD, head) + "\n" + "".join(x + "\n" for x in fixed) + "\n" + render(doc, color)
     groups: dict[str, list] = defaultdict(list)
     for f in doc.findings:
         loc = f.location

@@ -108,6 +108,9 @@ def test_report_baseline_gates_only_new_and_lists_fixed(tmp_path):
     # nothing new: exit 0 even though old findings remain
     r = sm("report", new, "--baseline", new, "--format", "text", cwd=tmp_path)
     assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.startswith(f"compared with {new}: 0 new, {total} unchanged (not shown), 0 fixed\n")
+    r = sm("report", new, "--baseline", old, "--format", "text", cwd=tmp_path)
+    assert "  fixed: SM201 Config w/fixme.yaml:9:11: variant AllTraffic runs on 1 instance(s)" in r.stdout
 
 
 @pytest.mark.parametrize("content, message", [

@@ -240,3 +240,12 @@ def test_baseline_marks_new_and_lists_fixed(live, tmp_path):
 def test_render_entry_point(fmt, live, tmp_path):
     text = render(live, fmt, repo_root=str(tmp_path))
     assert text.endswith("\n") and json.loads(text)["version"] == "2.1.0"
+
+
+@pytest.mark.parametrize("fmt", ["sarif", "html", "junit", "markdown", "text", "json"])
+def test_every_format_is_deterministic(tmp_path, fmt):
+    root = tmp_path / "repo"
+    files = {"infra/endpoint.yaml": HOSTILE}
+    a = render(scan_dir(root, files, HOSTILE_CONFIG), fmt, repo_root=str(root))
+    b = render(scan_dir(root, files, HOSTILE_CONFIG), fmt, repo_root=str(root))
+    assert a == b
