@@ -264,13 +264,15 @@ class RegionCollector:
         self._map(one, names)
 
     def collect_package_groups(self) -> None:
-        for g in self._pages("sagemaker", "list_model_package_groups", "ModelPackageGroupSummaryList") or []:
+        for g in self._pages("sagemaker", "list_model_package_groups", "ModelPackageGroupSummaryList",
+                                 MaxResults=100) or []:
             arn = g["ModelPackageGroupArn"]
             self.add(m.ModelPackageGroup(meta=self.meta("AWS::SageMaker::ModelPackageGroup", arn),
                                          **described(g, drop=("ModelPackageGroupArn",))))
 
     def collect_monitoring(self) -> None:
-        items = self._pages("sagemaker", "list_monitoring_schedules", "MonitoringScheduleSummaries")
+        items = self._pages("sagemaker", "list_monitoring_schedules", "MonitoringScheduleSummaries",
+                           MaxResults=100)
         if not items:
             return
 
@@ -313,20 +315,21 @@ class RegionCollector:
     # -- autoscaling, CloudWatch, logs -------------------------------------
     def collect_scaling(self) -> None:
         targets = self._pages("application-autoscaling", "describe_scalable_targets", "ScalableTargets",
-                              ServiceNamespace="sagemaker")
+                              ServiceNamespace="sagemaker", MaxResults=50)
         for t in targets or []:
             arn = t.get("ScalableTargetARN") or (f"arn:aws:application-autoscaling:{self.region}:{self.account}:"
                                                  f"scalable-target/sagemaker/{t['ResourceId']}/{t['ScalableDimension']}")
             self.add(m.ScalableTarget(meta=self.meta("AWS::ApplicationAutoScaling::ScalableTarget", arn),
                                       **described(t, drop=("ScalableTargetARN",))))
         policies = self._pages("application-autoscaling", "describe_scaling_policies", "ScalingPolicies",
-                               ServiceNamespace="sagemaker")
+                               ServiceNamespace="sagemaker", MaxResults=50)
         for p in policies or []:
             self.add(m.ScalingPolicy(meta=self.meta("AWS::ApplicationAutoScaling::ScalingPolicy", p["PolicyARN"]),
                                      **described(p, drop=("PolicyARN", "Alarms"))))
 
     def collect_alarms(self) -> None:
-        alarms = self._pages("cloudwatch", "describe_alarms", "MetricAlarms", AlarmTypes=["MetricAlarm"])
+        alarms = self._pages("cloudwatch", "describe_alarms", "MetricAlarms", AlarmTypes=["MetricAlarm"],
+                             MaxRecords=100)
         for a in alarms or []:
             if not _sagemaker_alarm(a):
                 continue
@@ -358,7 +361,8 @@ class RegionCollector:
                                  DashboardName=d["DashboardName"], DashboardBody=body))
 
     def collect_log_groups(self) -> None:
-        groups = self._pages("logs", "describe_log_groups", "logGroups", logGroupNamePrefix=LOG_PREFIX)
+        groups = self._pages("logs", "describe_log_groups", "logGroups", logGroupNamePrefix=LOG_PREFIX,
+                             limit=50)
         for g in groups or []:
             arn = (g.get("arn") or "").removesuffix(":*") or g["logGroupName"]
             self.add(m.LogGroup(meta=self.meta("AWS::Logs::LogGroup", arn), LogGroupName=g["logGroupName"],

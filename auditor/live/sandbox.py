@@ -273,7 +273,8 @@ def _backdate(url: str, days: dict[str, int], now: datetime) -> None:
 
     backend = sagemaker_backends[ACCOUNT][REGION]
     for name, d in days.items():
-        when = now - timedelta(days=d)
+        # moto keeps naive UTC datetimes; an aware one would break its sorting
+        when = (now - timedelta(days=d)).astimezone(timezone.utc).replace(tzinfo=None)
         ep = backend.endpoints[name]
         ep.creation_time = ep.last_modified_time = when
         cfg = backend.endpoint_configs.get(ep.endpoint_config_name)

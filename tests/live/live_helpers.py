@@ -80,7 +80,8 @@ def backdate(name: str, days: float, region: str = REGION, account: str = ACCOUN
     from moto.sagemaker.models import sagemaker_backends
 
     ep = sagemaker_backends[account][region].endpoints[name]
-    ep.creation_time = ep.last_modified_time = datetime.now(timezone.utc) - timedelta(days=days)
+    # moto keeps naive UTC datetimes (its utcnow); mixing in aware ones breaks its sorting
+    ep.creation_time = ep.last_modified_time = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(days=days)
 
 
 def findings(result: AuditResult, rule: Optional[str] = None, resource: Optional[str] = None,
