@@ -34,7 +34,6 @@ DEPENDS: dict[tuple[str, str], list[str]] = {
     ("iam", "GetAccountAuthorizationDetails"): ["SM402"],
     ("cloudtrail", "DescribeTrails"): ["SM402"],
     ("cloudtrail", "GetTrailStatus"): ["SM402"],
-    ("cloudtrail", "GetEventSelectors"): ["SM402"],
     # tags classify production and carry suppressions: every rule depends on them
     ("resourcegroupstaggingapi", "GetResources"): [],
     ("sagemaker", "ListTags"): [],
