@@ -27,6 +27,7 @@ INPUT_SLUG = "invalid-input"
 RULE_ERROR = "SM000"
 RULE_ERROR_SLUG = "rule-error"
 OUTCOME_RANK = {"pass": 0, "unknown": 1, "fail": 2, "error": 3}
+LEVELS = ("error", "warning", "note")
 
 
 def format_path(path: Iterable[Any]) -> str:
@@ -135,6 +136,8 @@ class _Collector:
             outcome, level = "unknown", "note"
         else:
             raise TypeError(f"rule {rule.id} yielded {type(result).__name__}, not Fail/Undecided")
+        if level not in LEVELS or not isinstance(result.message, str):
+            raise ValueError(f"rule {rule.id} yielded level {level!r} / message {type(result.message).__name__}")
         msg = result.message
         if res.meta.condition:
             msg += f" (resource exists only when condition {res.meta.condition} is true)"

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Iterable, Optional
 
 from . import __version__
-from .config import Config, check_rule_ids, rule_params
+from .config import Config, ConfigError, check_rule_ids, rule_params
 from .engine import RULE_ERROR, RULE_ERROR_SLUG, evaluate, fingerprint, merge_scenarios
 from .inventory import Inventory
 from .models.findings import Evaluation, Finding, Location, ResultDocument, RuleInfo, RunInfo
@@ -48,6 +48,11 @@ def build_ruleset(cfg: Config, select: Optional[Iterable[str]] = None, scope: Op
             location=Location(), fingerprint=fingerprint(RULE_ERROR, p.source, p.message),
         ))
     wanted = {s.upper() for s in select} if select else None
+    if wanted:
+        names = {c.id for c in reg.rules.values()} | {c.slug.upper() for c in reg.rules.values()}
+        unknown = sorted(w for w in wanted if w not in names)
+        if unknown:
+            raise ConfigError(f"--rule {', '.join(unknown)}: no such rule")
     for cls in reg.ordered():
         rc = cfg.rules.get(cls.id)
         if rc is not None and not rc.enabled:

@@ -11,7 +11,9 @@ from .common import output_options, use_color, write
 @output_options
 @click.option("--production", is_flag=True, help="Treat every resource in this scan as production.")
 @click.option("--rule", "select", multiple=True, help="Run only these rules (ID or slug; repeatable).")
-def scan(paths, fmt, output, config_path, fail_on, production, select):
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Worker processes for large scans [default: one per CPU from 48 files up; SM_AUDIT_JOBS].")
+def scan(paths, fmt, output, config_path, fail_on, production, select, jobs):
     """Check CloudFormation/SAM/CDK templates, API-shaped deployment files
     and saved snapshots. Directories are searched for templates."""
     from .. import config as config_mod
@@ -20,6 +22,7 @@ def scan(paths, fmt, output, config_path, fail_on, production, select):
 
     cfg = config_mod.load(config_path)
     threshold = fail_on or cfg.fail_on or "error"
-    doc = run_scan(list(paths), cfg, production=production, select=list(select) or None, fail_on=threshold)
+    doc = run_scan(list(paths), cfg, production=production, select=list(select) or None, fail_on=threshold,
+                   jobs=jobs)
     write(render(doc, fmt, color=use_color(output)), output)
     return int(for_findings(doc.findings, threshold))

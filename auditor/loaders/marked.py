@@ -17,15 +17,41 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 from cfn_tools.yaml_loader import FN_PREFIX, UNCONVERTED_SUFFIXES
 
 try:  # libyaml when present: ~15x faster composing
-    _Loader = yaml.CSafeLoader
+    _CLoader = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - depends on the PyYAML build
-    _Loader = yaml.SafeLoader
+    _CLoader = yaml.SafeLoader
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_IMPLICIT = yaml.SafeLoader.yaml_implicit_resolvers
+
+
+class _Loader(_CLoader):  # type: ignore[misc, valid-type]
+    """The safe loader with the per-node resolver calls made cheap: libyaml's
+    composer calls back into Python for every node, and we use no path
+    resolvers, so only a plain scalar's first character needs a look-up."""
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        pass
+
+    def ascend_resolver(self) -> None:
+        pass
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        if kind is yaml.ScalarNode:
+            if implicit[0]:
+                for tag, regexp in _IMPLICIT.get(value[:1] if value else "", ()):
+                    if regexp.match(value):
+                        return tag
+            return _STR_TAG
+        return _SEQ_TAG if kind is yaml.SequenceNode else _MAP_TAG
 
 MAX_BYTES = 5 * 1024 * 1024  # CloudFormation's own limit is 1 MB
 MAX_DEPTH = 200
@@ -34,8 +60,10 @@ MAX_NODES = 1_000_000
 Path = tuple  # tuple[str | int, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
+class Span(NamedTuple):
+    """1-based start and end of a property (a tuple: cheap to make by the
+    ten thousand)."""
+
     line: int
     column: int
     end_line: int
@@ -204,6 +232,12 @@ _C_SAFE_NESTING = 5000
 _INDENT = re.compile(r"^[ \t]*", re.M)
 
 
+class _SafePyLoader(yaml.SafeLoader):
+    resolve = _Loader.resolve
+    descend_resolver = _Loader.descend_resolver
+    ascend_resolver = _Loader.ascend_resolver
+
+
 def _may_nest_deeply(text: str) -> bool:
     bound = text.count("[") + text.count("{") + text.count("- ") + text.count("? ")
     if bound <= _C_SAFE_NESTING:
@@ -216,7 +250,7 @@ def load_yaml(text: str, shallow: bool = False) -> list[Document]:
     caller knows the nesting is modest (JSON that ``json`` already parsed)."""
     docs: list[Document] = []
     budget = min(MAX_NODES, len(text) + 1000)
-    loader_cls = _Loader if shallow or not _may_nest_deeply(text) else yaml.SafeLoader
+    loader_cls = _Loader if shallow or not _may_nest_deeply(text) else _SafePyLoader
     try:
         loader = loader_cls(text)
         try:

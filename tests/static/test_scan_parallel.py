@@ -1,0 +1,47 @@
+"""Large scans fork workers; the result must be byte-for-byte the same."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from auditor.config import Config
+from auditor.scan import default_jobs, scan
+
+from .helpers import ROOT, run_cli
+
+
+def _generate(out: Path, n: int):
+    spec = importlib.util.spec_from_file_location("static_corpus", ROOT / "bench" / "static_corpus.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.generate(out, n)
+
+
+def test_parallel_scan_is_identical_to_sequential(tmp_path):
+    _generate(tmp_path / "t", 30)
+    (tmp_path / "t" / "broken.yaml").write_text("Resources: [\n")
+    (tmp_path / "t" / "workflow.yml").write_text("on: push\njobs: {}\n")
+    one = scan([str(tmp_path / "t")], Config(), production=True, jobs=1)
+    two = scan([str(tmp_path / "t")], Config(), production=True, jobs=3)
+    assert one.run.files_scanned == 31 and one.run.files_skipped == 1
+    assert two.to_json() == one.to_json()
+    assert any(f.rule == "SM001" for f in two.findings)
+
+
+def test_default_jobs(monkeypatch):
+    monkeypatch.delenv("SM_AUDIT_JOBS", raising=False)
+    assert default_jobs(10) == 1
+    assert default_jobs(500) >= 1
+    monkeypatch.setenv("SM_AUDIT_JOBS", "3")
+    assert default_jobs(10) == 3
+
+
+def test_jobs_option_and_unknown_rule(tmp_path, capsys):
+    _generate(tmp_path, 3)
+    r = run_cli(capsys, "scan", str(tmp_path), "--jobs", "2", "-f", "json")
+    assert r.code == 1 and r.doc["run"]["files_scanned"] == 3
+    r = run_cli(capsys, "scan", str(tmp_path), "--rule", "SM999")
+    assert r.code == 2 and "--rule SM999: no such rule" in r.err
+    r = run_cli(capsys, "scan", str(tmp_path), "--jobs", "0")
+    assert r.code == 2
