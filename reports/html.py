@@ -32,6 +32,7 @@ from . import summary as S
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SEVERITY_COLORS = {"error": "#c62828", "warning": "#ef6c00", "note": "#1565c0", "unknown": "#757575"}
 SERIES = ("error", "warning", "note", "unknown")
+PAGE = 500  # findings rows shown before "Show all" (the same number is in report.js)
 
 
 @lru_cache(maxsize=1)
@@ -206,6 +207,7 @@ def context(doc: ResultDocument, baseline: Any = None, fail_on: Optional[str] = 
         "skipped": (plan or {}).get("skipped") or [],
         "baseline": baseline,
         "colors": SEVERITY_COLORS,
+        "page": PAGE,
     }
 
 

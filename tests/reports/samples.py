@@ -162,3 +162,18 @@ def live_doc() -> ResultDocument:
                       resource=ARN_POLICY, rules=["SM402"], error="AccessDenied", message=f"denied {SCRIPT}")],
         plan=plan,
     )
+
+
+def many_findings(n: int) -> ResultDocument:
+    """The live document with ``n`` active SM201 findings on distinct endpoint configs."""
+    doc = live_doc()
+    f0 = next(f for f in doc.findings if f.rule == "SM201" and not f.suppression)
+    fs = []
+    for i in range(n):
+        arn = f"arn:aws:sagemaker:eu-west-1:222222222222:endpoint-config/ep-{i:04d}"
+        fs.append(f0.model_copy(update={
+            "fingerprint": f"{i:032d}", "message": f"variant v{i} runs on 1 instance(s); production needs at least 2",
+            "location": f0.location.model_copy(update={"arn": arn}),
+            "resource": f0.resource.model_copy(update={"key": arn, "id": f"ep-{i:04d}", "name": f"ep-{i:04d}",
+                                                       "arn": arn})}))
+    return doc.model_copy(update={"findings": fs})

@@ -16,7 +16,7 @@ from reports.html import TEMPLATES, _env, blocks
 from reports.merge import compare
 
 from . import browser
-from .samples import IMG, SCRIPT, live_doc
+from .samples import IMG, SCRIPT, live_doc, many_findings
 
 
 class _Tags(HTMLParser):
@@ -83,6 +83,15 @@ def test_live_document_sections(live):
     assert "FAIL: 2 unsuppressed finding(s)" in html  # SM201 fraud-prod and the rule-pack error
 
 
+def test_paging_is_the_same_in_python_and_script():
+    from reports.html import PAGE
+
+    assert f"var PAGE = {PAGE};" in (TEMPLATES / "report.js").read_text()
+    html = render(many_findings(PAGE + 3), "html")
+    rows = [a for t, a in _tags(html) if t == "tr" and "finding" in (a.get("class") or "")]
+    assert len(rows) == PAGE + 3 and sum("hidden" in a for a in rows) == 3
+
+
 def test_rule_doc_blocks():
     b = blocks("Set `InitialInstanceCount: 2` or more.\n\n- one `x`\n  continued\n\n```yaml\n  A: 1\n```\n")
     assert b == [
@@ -129,7 +138,8 @@ def _open(chrome, tmp_path, html: str, name="report.html"):
 def _visible_rows(chrome):
     return chrome.execute_script(
         "return Array.from(document.querySelectorAll('#findings-table tbody tr'))"
-        ".filter(r => !r.hidden).map(r => [r.dataset.rule, r.dataset.severity, r.dataset.resource])")
+        ".filter(r => !r.hidden).map(r => [r.querySelector('a.rule').textContent, r.dataset.severity,"
+        " r.querySelector('.res').textContent])")
 
 
 @pytest.mark.browser
@@ -194,6 +204,57 @@ def test_browser_sorting(chrome, corpus_doc, tmp_path):
     ranks = chrome.execute_script("return Array.from(document.querySelectorAll('#findings-table tbody tr'))"
                                   ".map(r => Number(r.dataset.rank))")
     assert ranks == sorted(ranks)
+
+
+@pytest.mark.browser
+def test_browser_finding_details_show_the_rule_doc(chrome, hostile, tmp_path):
+    from rules.sm201_high_availability import RULE as SM201
+    from selenium.webdriver.common.by import By
+
+    _, doc = hostile
+    _open(chrome, tmp_path, render(doc, "html"))
+    row = next(r for r in chrome.find_elements(By.CSS_SELECTOR, "#findings-table tbody tr")
+               if r.find_element(By.CSS_SELECTOR, "a.rule").text == "SM201"
+               and r.find_element(By.CSS_SELECTOR, ".res").text == "Config")
+    detail = row.find_element(By.CSS_SELECTOR, "details.detail")
+    assert not detail.find_element(By.CSS_SELECTOR, ".ruledoc").text  # filled when opened
+    detail.find_element(By.TAG_NAME, "summary").click()
+    text = detail.text
+    assert "ProductionVariants[0].InitialInstanceCount" in text
+    assert SM201.policy in text and "Why it matters" in text and "How to fix" in text
+    assert " ".join(SM201.doc().fix.replace("`", "").split())[:40] in " ".join(text.split())
+    # printing opens every detail with its doc, and puts them back afterwards
+    chrome.execute_script("window.dispatchEvent(new Event('beforeprint'))")
+    opened = chrome.execute_script(
+        "return Array.from(document.querySelectorAll('details.detail')).map(d => [d.open,"
+        " d.querySelector('.ruledoc') ? d.querySelector('.ruledoc').children.length : 1])")
+    assert opened and all(o and n > 0 for o, n in opened)
+    chrome.execute_script("window.dispatchEvent(new Event('afterprint'))")
+    still = chrome.execute_script("return document.querySelectorAll('details.detail[open]').length")
+    assert still == 1  # the one opened by hand
+
+
+@pytest.mark.browser
+def test_browser_large_reports_page(chrome, tmp_path):
+    from reports.html import PAGE
+    from selenium.webdriver.common.by import By
+
+    _open(chrome, tmp_path, render(many_findings(PAGE + 100), "html"))
+    assert len(_visible_rows(chrome)) == PAGE
+    assert chrome.find_element(By.ID, "shown").text == f"{PAGE} of {PAGE + 100} shown ({PAGE + 100} match)"
+    box = chrome.find_element(By.ID, "filter")
+    box.send_keys("ep-05")  # ep-0500 .. ep-0599: all beyond the first page
+    assert [r[2] for r in _visible_rows(chrome)] == [f"ep-{i:04d}" for i in range(500, 600)]
+    assert not chrome.find_element(By.ID, "show-all").is_displayed()
+    box.clear()
+    chrome.execute_script("document.getElementById('filter').dispatchEvent(new Event('input'))")
+    chrome.find_element(By.ID, "show-all").click()
+    assert len(_visible_rows(chrome)) == PAGE + 100
+    # sorting keeps every row
+    chrome.find_element(By.CSS_SELECTOR, "th button[data-sort='resource']").click()
+    chrome.find_element(By.CSS_SELECTOR, "th button[data-sort='resource']").click()
+    res = [r[2] for r in _visible_rows(chrome)]
+    assert len(res) == PAGE + 100 and res == sorted(res, reverse=True)
 
 
 @pytest.mark.browser
