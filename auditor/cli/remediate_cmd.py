@@ -67,11 +67,13 @@ def _session(profile: Optional[str], region: Optional[str]):
 @click.option("--endpoint", "endpoints", multiple=True,
               help="Only these endpoints (repeatable). Naming an endpoint also opts it in to "
                    "raise-instance-count, and lets --variant / --to-config roll it back.")
-@click.option("--variant", default=None, help="With --endpoint: roll this variant's traffic back to the baseline.")
+@click.option("--variant", default=None,
+              help="With --endpoint: roll this variant's traffic back to the baseline (and do nothing else).")
 @click.option("--baseline", default=None, help="Variant that takes the traffic back [default: the healthy "
                                                  "variant with the largest weight].")
 @click.option("--to-config", default=None, metavar="CONFIG",
-              help="With --endpoint: return the endpoint to this earlier endpoint config (UpdateEndpoint).")
+              help="With --endpoint: return the endpoint to this earlier endpoint config (UpdateEndpoint), "
+                   "and do nothing else.")
 @click.option("--max-changes", type=click.IntRange(0), default=None, help="Refuse a plan with more changes than N.")
 @click.option("--journal", "journal_path", type=click.Path(dir_okay=False), default=None,
               help="Journal file [default: $XDG_STATE_HOME/sm-audit/journal-<run>.jsonl].")
@@ -106,6 +108,8 @@ def remediate(do_apply, yes, rules, endpoints, variant, baseline, to_config, max
         raise click.UsageError("--variant and --to-config need --endpoint")
     if variant and to_config:
         raise click.UsageError("--variant and --to-config are two different rollbacks: choose one")
+    if (variant or to_config) and not rules:
+        rules = ("rollback-variants",)  # a named rollback is all this run does
     cfg = config_mod.load(config_path)
     overrides = _overrides(sets)
     overrides.setdefault("raise-instance-count", {})["opted_in"] = list(endpoints)

@@ -210,18 +210,22 @@ def deregister(aas: Any, rid: str, policies: Iterable[str] = ()) -> None:
             raise
 
 
-def alarms_in_alarm(cw: Any, endpoint: str) -> list[dict[str, Any]]:
-    """Alarms in ALARM whose metric names this endpoint: [{AlarmName, VariantName|None}]."""
-    out = []
+def alarms_in_alarm(cw: Any) -> dict[str, list[dict[str, Any]]]:
+    """Alarms in ALARM whose metric names an endpoint, by endpoint name:
+    {endpoint: [{AlarmName, VariantName|None}]} (one listing per region)."""
+    out: dict[str, list[dict[str, Any]]] = {}
     for page in cw.get_paginator("describe_alarms").paginate(StateValue="ALARM"):
         for a in page.get("MetricAlarms", []):
             dims = {d["Name"]: d["Value"] for d in a.get("Dimensions", [])}
             for m in a.get("Metrics", []) or []:
                 metric = (m.get("MetricStat") or {}).get("Metric") or {}
                 dims.update({d["Name"]: d["Value"] for d in metric.get("Dimensions", [])})
-            if dims.get("EndpointName") == endpoint:
-                out.append({"AlarmName": a["AlarmName"], "VariantName": dims.get("VariantName")})
-    return sorted(out, key=lambda a: a["AlarmName"])
+            if dims.get("EndpointName"):
+                out.setdefault(dims["EndpointName"], []).append(
+                    {"AlarmName": a["AlarmName"], "VariantName": dims.get("VariantName")})
+    for v in out.values():
+        v.sort(key=lambda a: a["AlarmName"])
+    return out
 
 
 def invocations(cw: Any, endpoint: str, variants: list[str], start: datetime, end: datetime) -> float:

@@ -102,6 +102,7 @@ class Context:
     now: datetime
     options: dict[str, ActionOptions] = field(default_factory=dict)
     current_action: Optional[str] = None  # who is calling AWS right now (permission tests)
+    memo: dict = field(default_factory=dict)  # per-run answers shared by a plan's targets
 
     def opts(self, action: "Action") -> Any:
         return self.options.get(action.name) or action.Options()

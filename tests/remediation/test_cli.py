@@ -174,3 +174,28 @@ def test_sandbox_remediate_is_demonstrable(moto_server, capsys, tmp_path):
     assert "sandbox: demo account" in err
     assert "stop-idle-endpoints  churn-dev" in out and "Summary: 2 done, 1 skipped" in out
     assert len([x for x in (tmp_path / "j").read_text().splitlines() if '"pending"' in x]) == 2
+
+
+@pytest.mark.parametrize("fmt, needle", [("html", "churn-dev"), ("markdown", "Remediation plan"),
+                                         ("sarif", '"version": "2.1.0"')])
+def test_plan_renders_in_every_report_format(seeded, capsys, fmt, needle):
+    code, out, err = run(capsys, "remediate", "--region", REGION, "--format", fmt)
+    assert code == 0, err
+    assert needle in out
+
+
+def test_rollback_named_variant_from_the_cli(seeded, capsys, tmp_path):
+    from .conftest import make_endpoint
+
+    make_endpoint("ranker-ab", variants=(("current", 2, 0.8), ("challenger", 1, 0.2)))
+    code, out, err = run(capsys, "remediate", "--region", REGION, "--endpoint", "ranker-ab",
+                         "--variant", "challenger", "--apply", "--yes", "--journal", str(tmp_path / "j"))
+    assert code == 0, err
+    assert "rollback-variants  ranker-ab" in out and "Summary: 1 done" in out  # nothing but the rollback
+    assert "Variants[challenger].Weight: 0.2 -> 0" in out and "Variants[current].Weight: 0.8 -> 1" in out
+    pv = {v["VariantName"]: v["CurrentWeight"] for v in sm().describe_endpoint(EndpointName="ranker-ab")["ProductionVariants"]}
+    assert pv == {"current": 1.0, "challenger": 0.0}
+    code, out, err = run(capsys, "restore", "--journal", str(tmp_path / "j"), "--yes")
+    assert code == 0 and "weights put back" in out
+    pv = {v["VariantName"]: v["CurrentWeight"] for v in sm().describe_endpoint(EndpointName="ranker-ab")["ProductionVariants"]}
+    assert pv == {"current": 0.8, "challenger": 0.2}

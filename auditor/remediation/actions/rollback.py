@@ -54,6 +54,12 @@ class RollbackVariants(Action):
     def plan(self, ctx: Context, targets: list[Target]):
         o: Options = ctx.opts(self)
         for t in targets:
+            key = ("alarms", t.account, t.region)
+            if key not in ctx.memo:
+                ctx.memo[key] = aws.alarms_in_alarm(ctx.clients.cw(t.account, t.region))
+            alarms = ctx.memo[key].get(t.endpoint, [])
+            if not alarms and not t.named:
+                continue  # nothing fires on it and nobody named it
             sm = ctx.clients.sm(t.account, t.region)
             ep = aws.describe_endpoint(sm, t.endpoint)
             if ep is None:
@@ -72,7 +78,6 @@ class RollbackVariants(Action):
                     continue
                 bad = {t.variant: "named on the command line"}
             else:
-                alarms = aws.alarms_in_alarm(ctx.clients.cw(t.account, t.region), t.endpoint)
                 bad = {}
                 for a in alarms:
                     if a["VariantName"] in names:
