@@ -350,8 +350,10 @@ def _get(obj: Any, key: str) -> Any:
 
 
 def _maybe_same(a: Any, b: Any) -> bool:
-    """Could two names be equal once deployed? Two different literals cannot;
-    anything symbolic might (a CFN-generated name never equals a literal)."""
+    """Could two names be equal once deployed? Two different literals cannot,
+    nor a resource's generated name or attribute and a literal typed into the
+    template, nor the names of two resources of a kind; anything else
+    symbolic might."""
     if same(a, b):
         return True
     if isinstance(a, Unknown) or isinstance(b, Unknown):
@@ -359,8 +361,11 @@ def _maybe_same(a: Any, b: Any) -> bool:
     if is_known(a) and is_known(b):
         return False
     for x, y in ((a, b), (b, a)):
-        if isinstance(x, Sym) and x.kind == "resource":
-            return isinstance(y, Sym) and y.kind == "resource" and y.key == x.key
+        if isinstance(x, Sym) and x.kind == "resource" and is_known(y):
+            return False
+    if isinstance(a, Sym) and isinstance(b, Sym) and a.kind == b.kind == "resource":
+        # the same name attribute of two resources (two endpoints' EndpointName) differs
+        return a.key == b.key or a.attr != b.attr or a.attr is None
     return True
 
 
