@@ -12,8 +12,7 @@ PLACEHOLDER = re.compile(r"^\{(\w+)\}$")
 
 
 def _segments(url: Any) -> list[Any]:
-    if isinstance(url, Str):
-        return url.split("/")
+    """Path segments; a ``Str`` keeps its symbolic parts inside segments."""
     return url.split("/")
 
 
