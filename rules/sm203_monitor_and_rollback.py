@@ -44,7 +44,8 @@ class MonitorAndRollback(Rule):
       non-empty and every alarm it names exists.
 
     Data capture and monitoring findings are warnings (observability); a
-    missing rollback is an error (availability). In a template, a schedule
+    missing rollback is an error (availability). A severity set for the rule
+    in the configuration applies to all of them. In a template, a schedule
     whose endpoint cannot be told, a job definition or alarm named by a
     literal that is not in the template, or a value from a parameter without
     a default, gives *unknown*; in a live account a named alarm that does not
@@ -91,6 +92,10 @@ class MonitorAndRollback(Rule):
         require_rollback_alarms: bool = True
         production_only: bool = False
 
+    def _observability_level(self):
+        """Warning by default; a severity set in the config applies to every finding."""
+        return None if "level" in vars(self) else "warning"
+
     def check(self, res, ctx):
         if self.params.production_only:
             prod = ctx.production(res)
@@ -117,7 +122,7 @@ class MonitorAndRollback(Rule):
         if dc is None:
             yield Fail(("DataCaptureConfig",), f"endpoint config {config.label} of endpoint {res.label} has no "
                                                f"DataCaptureConfig; Model Monitor needs data capture enabled",
-                       resource=config, level="warning")
+                       resource=config, level=self._observability_level())
             return
         on = _get(dc, "EnableCapture") if is_known(dc) else dc
         if on is not None and not is_known(on):
@@ -127,7 +132,7 @@ class MonitorAndRollback(Rule):
             yield Fail(("DataCaptureConfig", "EnableCapture"), f"endpoint config {config.label} of endpoint "
                                                                f"{res.label} disables data capture; Model Monitor "
                                                                f"needs EnableCapture true",
-                       resource=config, level="warning")
+                       resource=config, level=self._observability_level())
 
     def _monitors(self, res, ctx):
         sure, maybe = ctx.inv.monitoring_schedules_for(res)
@@ -152,7 +157,7 @@ class MonitorAndRollback(Rule):
                                                       f"may be covered by {', '.join(doubts)}")
             return
         yield Fail(("MonitoringSchedules",), f"endpoint {res.label} has {have}{extra}; the policy wants Model Monitor "
-                                             f"schedules for {', '.join(missing)}", level="warning",
+                                             f"schedules for {', '.join(missing)}", level=self._observability_level(),
                    data={"endpoint": _ep_name(res), "missing": missing, "covered": sorted(covered)})
 
     def _rollback(self, res, ctx):

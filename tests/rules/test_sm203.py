@@ -129,3 +129,8 @@ def test_live_monitoring_and_rollback():
     fs = evaluate_inventory(_live([], ALL4), "SM203")
     assert [(f.outcome, f.message) for f in fs] == [
         ("fail", f"endpoint churn lists no rollback alarms; {ROLLBACK_WANT}")]
+
+
+def test_configured_severity_applies_to_every_finding():
+    fs = scan_file(BAD, rule="SM203", config={"rules": {"SM203": {"severity": "note"}}})
+    assert {f.level for f in fs if f.outcome == "fail"} == {"note"}
