@@ -12,12 +12,13 @@ from auditor.rulebase import Fail, Rule, RuleParams, Undecided, rule
 from auditor.values import Unknown, as_number, is_known
 
 
-def designated(res: Any, keys: list[str], values: list[str]) -> bool:
-    """Does a tag in ``keys`` carry a value in ``values`` (or no value: a bare flag)?"""
-    wanted = {v.lower() for v in values}
+def designated(res: Any, keys: list[str], false_values: list[str]) -> bool:
+    """Does a tag in ``keys`` designate the endpoint always-on: any value
+    (an empty one too: a bare flag) except one in ``false_values``?"""
+    off = {v.lower() for v in false_values}
     for k in keys:
         v = res.tag(k)
-        if isinstance(v, str) and (v.strip() == "" or v.strip().lower() in wanted):
+        if isinstance(v, str) and v.strip().lower() not in off:
             return True
     return False
 
@@ -33,9 +34,11 @@ class IdleEndpoint(Rule):
     always-on.
 
     *Always-on designation*: a tag whose key is in `always_on_tags`
-    (default `always-on` and `sm-audit:always-on`) with a value in
-    `always_on_values` (default true, yes, 1) or an empty value. `false` or
-    any other value is not a designation.
+    (default `always-on`, `sm-audit:always-on`, `AlwaysOn`) with any value,
+    an empty one included, except one in `always_on_false_values` (default
+    false, no, 0, off, disabled): `always-on: "true"` and
+    `sm-audit:always-on: "critical"` designate, `always-on: "false"` does
+    not. The `stop-idle-endpoints` action honours the same tags.
 
     CloudWatch publishes no `Invocations` datapoint for a period without
     traffic, so a series the collector fetched successfully with no
@@ -78,13 +81,13 @@ class IdleEndpoint(Rule):
 
     class Params(RuleParams):
         idle_hours: int = Field(24, gt=0)
-        always_on_tags: list[str] = ["always-on", "sm-audit:always-on"]
-        always_on_values: list[str] = ["true", "yes", "1"]
+        always_on_tags: list[str] = ["always-on", "sm-audit:always-on", "AlwaysOn"]
+        always_on_false_values: list[str] = ["false", "no", "0", "off", "disabled"]
 
     def check(self, ep, ctx):
         if ep.EndpointStatus != "InService" or not isinstance(ep.name, str):
             return
-        if designated(ep, self.params.always_on_tags, self.params.always_on_values):
+        if designated(ep, self.params.always_on_tags, self.params.always_on_false_values):
             return
         hours = self.params.idle_hours
         end = ctx.now

@@ -47,13 +47,19 @@ def test_traffic_before_the_window_does_not_count():
     assert [f.resource.id for f in fs] == ["silent"]
 
 
+def test_always_on_designation():
+    for tags in ({"always-on": "true"}, {"sm-audit:always-on": "critical"}, {"AlwaysOn": ""}):
+        assert evaluate_inventory(_live(tags=tags), RULE, now=NOW) == [], tags
+    for tags in ({"always-on": "false"}, {"always-on": " No "}, {"always_on": "true"}):
+        assert len(evaluate_inventory(_live(tags=tags), RULE, now=NOW)) == 1, tags
+
+
 def test_always_on_tag_format_is_configurable():
-    cfg = {"rules": {RULE: {"params": {"always_on_tags": ["Criticality"], "always_on_values": ["tier-1"]}}}}
-    inv = _live(tags={"Criticality": "tier-1"})
-    assert evaluate_inventory(inv, RULE, now=NOW, config=cfg) == []
-    # the default keys no longer count, and "false" never designates
+    cfg = {"rules": {RULE: {"params": {"always_on_tags": ["Criticality"], "always_on_false_values": ["tier-3"]}}}}
+    assert evaluate_inventory(_live(tags={"Criticality": "tier-1"}), RULE, now=NOW, config=cfg) == []
+    assert len(evaluate_inventory(_live(tags={"Criticality": "tier-3"}), RULE, now=NOW, config=cfg)) == 1
+    # the default keys no longer count
     assert len(evaluate_inventory(_live(tags={"always-on": "true"}), RULE, now=NOW, config=cfg)) == 1
-    assert len(evaluate_inventory(_live(tags={"always-on": "false"}), RULE, now=NOW)) == 1
 
 
 def _live(tags=None, series="empty", created=None, gap=False, count=1, start=None):
