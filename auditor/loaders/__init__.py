@@ -38,7 +38,8 @@ def discover(paths: Iterable[str]) -> tuple[list[tuple[str, bool]], list[InputPr
             for root, dirs, files in os.walk(p):
                 dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
                 for f in files:
-                    if f.lower().endswith(EXTENSIONS):
+                    # dotfiles are tool configuration (.sm-audit.yaml, .pre-commit-config.yaml ...)
+                    if f.lower().endswith(EXTENSIONS) and not f.startswith("."):
                         found.append(os.path.join(root, f))
             out.extend((f, False) for f in sorted(found))
         elif os.path.exists(p):

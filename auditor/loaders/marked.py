@@ -260,7 +260,10 @@ def load_yaml(text: str, shallow: bool = False) -> list[Document]:
                 if node is None:
                     break
                 b = _Builder(budget)
-                docs.append(Document(b.build(node, (), 0), b.positions, index))
+                data = b.build(node, (), 0)
+                # the document itself: where findings on a top-level request land
+                b.positions[()] = _span(node.start_mark, node.end_mark)
+                docs.append(Document(data, b.positions, index))
                 index += 1
         finally:
             loader.dispose()
