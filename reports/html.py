@@ -127,8 +127,9 @@ def _diff_rows(before: Any, after: Any) -> Optional[list[dict]]:
     rows = []
     for k in sorted(set(before) | set(after)):
         b, a = before.get(k), after.get(k)
-        rows.append({"key": k, "before": _pretty(b) if k in before else "—",
-                     "after": _pretty(a) if k in after else "—", "changed": b != a or (k in before) != (k in after)})
+        rows.append({"key": k, "before": _pretty(b) if k in before else "(not present)",
+                     "after": _pretty(a) if k in after else "(not present)",
+                     "changed": b != a or (k in before) != (k in after)})
     return rows
 
 

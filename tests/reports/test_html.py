@@ -120,6 +120,16 @@ def _browser_or_skip():
         pytest.skip(why)
 
 
+def test_missing_browser_fails_in_ci_and_skips_elsewhere(monkeypatch):
+    monkeypatch.setattr(browser, "CHROMIUM", "/nonexistent/chromium")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="browser tests need Chromium in CI: chromium not found"):
+        _browser_or_skip()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="apt-get install -y chromium chromium-driver"):
+        _browser_or_skip()
+
+
 @pytest.fixture(scope="module")
 def chrome():
     _browser_or_skip()
@@ -219,6 +229,10 @@ def test_browser_finding_details_show_the_rule_doc(chrome, hostile, tmp_path):
     detail = row.find_element(By.CSS_SELECTOR, "details.detail")
     assert not detail.find_element(By.CSS_SELECTOR, ".ruledoc").text  # filled when opened
     detail.find_element(By.TAG_NAME, "summary").click()
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    # the toggle event fires asynchronously after the click
+    WebDriverWait(chrome, 5).until(lambda _: detail.find_element(By.CSS_SELECTOR, ".ruledoc").text)
     text = detail.text
     assert "ProductionVariants[0].InitialInstanceCount" in text
     assert SM201.policy in text and "Why it matters" in text and "How to fix" in text
