@@ -142,10 +142,11 @@ def _remediate(*, do_apply, yes, rules, endpoints, variant, max_changes, journal
     from ..remediation.base import Context
     from ..remediation.executor import execute
     from ..remediation.journal import Journal, default_path, new_run_id
-    from ..remediation.planner import OptionsError, build_options, build_plan
+    from ..remediation.planner import OptionsError, build_options, build_plan, check_rules
     from ..remediation.render import plan_text
 
     try:
+        check_rules(rules, cfg)
         options = build_options(cfg, overrides)
     except OptionsError as e:
         raise click.UsageError(str(e)) from None

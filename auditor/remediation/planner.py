@@ -203,6 +203,24 @@ def _wanted(rules: Optional[Iterable[str]], cls: type[Action], finding: Optional
     return bool(sel & set(cls.rules)) or cls.name.upper() in sel
 
 
+def check_rules(selected: Iterable[str], cfg: Any = None) -> None:
+    """--rule values must name a remediated rule (ID or slug) or an action."""
+    actions = load_actions()
+    known = {a.upper() for a in actions} | {r for a in actions.values() for r in a.rules}
+    try:
+        from .. import registry
+
+        for rid, cls in registry.load(plugins=getattr(cfg, "plugins", True)).rules.items():
+            if rid in known:
+                known.add(cls.slug.upper())
+    except Exception:  # noqa: BLE001 - a broken pack only loses slug look-ups here
+        pass
+    bad = [r for r in selected if r.upper() not in known]
+    if bad:
+        raise OptionsError(f"--rule {', '.join(bad)}: not a remediated rule or action "
+                           f"(remediated: {', '.join(sorted(known))})")
+
+
 def build_plan(ctx: Context, findings: Iterable["Finding"], *, run_id: str,
                inventory: Optional["Inventory"] = None, rules: Optional[list[str]] = None,
                endpoints: Optional[list[str]] = None, variant: Optional[str] = None,

@@ -156,6 +156,8 @@ def test_remediate_from_saved_findings(seeded, capsys, tmp_path):
 def test_usage_errors(seeded, capsys, tmp_path):
     code, _, err = run(capsys, "remediate", "--variant", "v")
     assert code == 2 and "need --endpoint" in err
+    code, _, err = run(capsys, "remediate", "--rule", "SM101")
+    assert code == 2 and "not a remediated rule" in err
     code, _, err = run(capsys, "remediate", "--set", "apply-autoscaling.max_capacity=1")
     assert code == 2 and "max_capacity" in err
     bad = tmp_path / "bad.jsonl"

@@ -59,6 +59,10 @@ class RollbackVariants(Action):
                 ctx.memo[key] = aws.alarms_in_alarm(ctx.clients.cw(t.account, t.region))
             alarms = ctx.memo[key].get(t.endpoint, [])
             if not alarms and not t.named:
+                if t.findings:  # say why a finding that names this action leads to no change
+                    yield Skip(self.name, t.endpoint, t.account, t.region,
+                               f"{', '.join(t.rules)}: no alarm of this endpoint is in ALARM, nothing to roll back "
+                               "(--endpoint with --variant or --to-config rolls back on request)")
                 continue  # nothing fires on it and nobody named it
             sm = ctx.clients.sm(t.account, t.region)
             ep = aws.describe_endpoint(sm, t.endpoint)
