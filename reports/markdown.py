@@ -115,7 +115,7 @@ def render(doc: ResultDocument, fail_on: Optional[str] = None, baseline: Any = N
     if changes:
         rows_ = []
         for c in changes:
-            ba = f"{code(_short(c.get('before')))} → {code(_short(c.get('after')))}"
+            ba = _before_after(c.get("before"), c.get("after"))
             rows_.append(f"| {esc(c.get('action', ''))} | {esc(c.get('name') or c.get('resource', ''))} | "
                          f"{esc(c.get('account') or '—')} / {esc(c.get('region') or '—')} | {ba} | "
                          f"{esc(c.get('status', 'planned'))} |")
@@ -147,6 +147,19 @@ def render(doc: ResultDocument, fail_on: Optional[str] = None, baseline: Any = N
         out += after
     out.append(footer)
     return "\n".join(out) + "\n"
+
+
+def _before_after(before: Any, after: Any) -> str:
+    """Changed settings only, for dicts: ``Key: `1` → `2` ``."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        keys = [k for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)
+                or (k in before) != (k in after)]
+        parts = [f"{esc(k)}: {code(_short(before[k], 40)) if k in before else '(not present)'} → "
+                 f"{code(_short(after[k], 40)) if k in after else '(not present)'}" for k in keys[:5]]
+        if len(keys) > 5:
+            parts.append(f"and {len(keys) - 5} more")
+        return "; ".join(parts) or "no change"
+    return f"{code(_short(before))} → {code(_short(after))}"
 
 
 def _short(v: Any, n: int = 80) -> str:

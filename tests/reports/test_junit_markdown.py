@@ -90,7 +90,9 @@ def test_markdown_summary(hostile):
 def test_markdown_live_plan_gaps_and_limit(live):
     md = render(live, "markdown")
     assert "coverage gap" in md and "GetPolicyVersion" in md
-    assert "### Remediation plan (2 change(s))" in md and "→" in md
+    assert "### Remediation plan (2 change(s))" in md
+    assert "| DesiredInstanceCount: `1` → `2` |" in md  # dicts: the changed settings only
+    assert "`InService` → `deleted (config kept for restore)`" in md
     limit = len(md) - 100
     small = render(live, "markdown", limit=limit)
     assert len(small) <= limit and "not shown; see the full report" in small
