@@ -91,6 +91,7 @@ def _span(start, end) -> Span:
     return Span(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
 
 
+_ScalarNode, _SequenceNode, _MappingNode = yaml.ScalarNode, yaml.SequenceNode, yaml.MappingNode
 _INT = "tag:yaml.org,2002:int"
 _FLOAT = "tag:yaml.org,2002:float"
 _BOOL = "tag:yaml.org,2002:bool"
@@ -136,51 +137,59 @@ class _Builder:
                 node.start_mark.column + 1,
             )
         tag = node.tag
+        cls = node.__class__
+        if cls is _ScalarNode and tag == _STR_TAG:  # most nodes: plain strings
+            return node.value
         if tag.startswith("!"):
             return self._short_form(node, tag[1:], path, depth)
-        if isinstance(node, yaml.ScalarNode):
+        if cls is _ScalarNode:
             return _scalar(node)
-        if isinstance(node, yaml.SequenceNode):
+        if cls is _SequenceNode:
+            positions = self.positions
             out = []
             for i, item in enumerate(node.value):
                 p = path + (i,)
-                self.positions[p] = _span(item.start_mark, item.end_mark)
+                sm, em = item.start_mark, item.end_mark
+                positions[p] = Span(sm.line + 1, sm.column + 1, em.line + 1, em.column + 1)
                 out.append(self.build(item, p, depth + 1))
             return out
-        if isinstance(node, yaml.MappingNode):
+        if cls is _MappingNode:
             return self._mapping(node, path, depth)
         raise LoadError(f"unsupported YAML node {tag}", node.start_mark.line + 1)
 
     def _mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict:
         out: dict = {}
         seen: dict[Any, int] = {}
+        positions = self.positions
         for key_node, value_node in node.value:
-            if key_node.tag == _MERGE:
+            ktag = key_node.tag
+            if ktag == _MERGE:
                 merged = self.build(value_node, path, depth + 1)
                 for m in merged if isinstance(merged, list) else [merged]:
                     if isinstance(m, dict):
                         for k, v in m.items():
                             out.setdefault(k, v)
                 continue
-            if not isinstance(key_node, yaml.ScalarNode):
+            if key_node.__class__ is not _ScalarNode:
                 raise LoadError(
                     "mapping keys must be plain strings",
                     key_node.start_mark.line + 1,
                     key_node.start_mark.column + 1,
                 )
-            key = _scalar(key_node)
+            key = key_node.value if ktag == _STR_TAG else _scalar(key_node)
             if not isinstance(key, str):
                 key = str(key) if not isinstance(key, bool) else str(key).lower()
-            line = key_node.start_mark.line + 1
+            sm, em = key_node.start_mark, value_node.end_mark
+            line = sm.line + 1
             if key in seen:
                 raise LoadError(
                     f"duplicate key {key!r} (first defined on line {seen[key]})",
                     line,
-                    key_node.start_mark.column + 1,
+                    sm.column + 1,
                 )
             seen[key] = line
             p = path + (key,)
-            self.positions[p] = _span(key_node.start_mark, value_node.end_mark)
+            positions[p] = Span(line, sm.column + 1, em.line + 1, em.column + 1)
             out[key] = self.build(value_node, p, depth + 1)
         return out
 

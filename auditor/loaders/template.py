@@ -93,7 +93,8 @@ def load_template(file: str, doc: Document) -> tuple[list[Inventory], list[Input
         return [], problems
 
     probe = Resolver(data)
-    _touch_conditions(probe, resources)
+    if probe.conditions:  # nothing to decide without a Conditions section
+        _touch_conditions(probe, resources)
     atoms = sorted(probe.seen_atoms)
     scenarios: list[tuple[Optional[str], dict[str, bool]]] = [(None, {})]
     if atoms:
