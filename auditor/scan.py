@@ -92,7 +92,11 @@ def default_jobs(n_files: int) -> int:
         cpus = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # pragma: no cover
         cpus = os.cpu_count() or 1
-    return max(1, min(cpus, MAX_JOBS, n_files // (PARALLEL_MIN_FILES // 2)))
+    try:  # CPUs other processes keep busy would only add fork and transfer costs
+        idle = int(cpus - os.getloadavg()[0] + 0.5)
+    except OSError:  # pragma: no cover
+        idle = cpus
+    return max(1, min(idle, MAX_JOBS, n_files // (PARALLEL_MIN_FILES // 2)))
 
 
 def _parallel(files: list, rs, settings, jobs: int) -> Optional[list[FileOutcome]]:
