@@ -46,6 +46,7 @@ class Inventory:
     def add(self, res: Resource) -> None:
         self.resources[res.kind].append(res)
         self.by_key[res.key] = res
+        self.__dict__.pop("_idx", None)
 
     def extend(self, other: "Inventory") -> None:
         for lst in other.resources.values():
@@ -85,6 +86,8 @@ class Inventory:
         if isinstance(ref, Unknown):
             return ref
         candidates = self.of(kind)
+        if self.complete and type(ref) is str:
+            candidates = self._named(kind, ref)
         if isinstance(ref, Sym) and ref.kind == "resource":
             file = near.meta.file if near else None
             for r in candidates:
@@ -106,8 +109,11 @@ class Inventory:
         return self.find("EndpointConfig", endpoint.EndpointConfigName, endpoint)
 
     def endpoints_using(self, config: EndpointConfig) -> list[Endpoint]:
+        endpoints = self.endpoints
+        if self.complete and type(config.name) is str:
+            endpoints = self._users("cfg_users", config.name)
         return [
-            e for e in self.endpoints if _same_scope(e, config) and config.is_referenced_by(e.EndpointConfigName)
+            e for e in endpoints if _same_scope(e, config) and config.is_referenced_by(e.EndpointConfigName)
         ]
 
     def model_of(self, variant: ProductionVariant, near: Resource) -> Any:
@@ -115,12 +121,53 @@ class Inventory:
 
     def configs_using(self, model: Model) -> list[EndpointConfig]:
         out = []
-        for c in self.endpoint_configs:
+        configs = self.endpoint_configs
+        if self.complete and type(model.name) is str:
+            configs = self._users("model_users", model.name)
+        for c in configs:
             if not _same_scope(c, model):
                 continue
             if any(model.is_referenced_by(v.ModelName) for _, v in c.variants()):
                 out.append(c)
         return out
+
+    # -- indexes (live inventories hold thousands of resources) -----------
+    # They only narrow the candidates; the look-ups above still apply their
+    # own tests, in inventory order. Built on first use, dropped by add().
+    def _index(self) -> dict:
+        idx = self.__dict__.get("_idx")
+        if idx is not None:
+            return idx
+        idx = {"pos": {}, "names": defaultdict(list), "cfg_users": defaultdict(list),
+               "model_users": defaultdict(list)}
+        for kind, lst in self.resources.items():
+            for i, r in enumerate(lst):
+                idx["pos"][id(r)] = i
+                keys = {_last(k) for k in (r.name, r.meta.arn, getattr(r, "ModelPackageArn", None),
+                                          getattr(r, "Arn", None)) if type(k) is str}
+                if type(r.name) is not str:
+                    keys.add(None)  # named symbolically: always a candidate
+                for k in keys:
+                    idx["names"][(kind, k)].append(r)
+        for e in self.endpoints:
+            v = e.EndpointConfigName
+            idx["cfg_users"][_last(v) if type(v) is str else None].append(e)
+        for c in self.endpoint_configs:
+            names = {v.ModelName for _, v in c.variants()}
+            for k in {_last(n) if type(n) is str else None for n in names}:
+                idx["model_users"][k].append(c)
+        self._idx = idx
+        return idx
+
+    def _named(self, kind: str, ref: str) -> list[Any]:
+        idx = self._index()
+        found = {id(r): r for k in (_last(ref), None) for r in idx["names"].get((kind, k), ())}
+        return sorted(found.values(), key=lambda r: idx["pos"][id(r)])
+
+    def _users(self, table: str, name: str) -> list[Any]:
+        idx = self._index()
+        found = {id(r): r for k in (name, None) for r in idx[table].get(k, ())}
+        return sorted(found.values(), key=lambda r: idx["pos"][id(r)])
 
     # autoscaling: ResourceId is endpoint/<endpoint>/variant/<variant>
     def scalable_targets_for(self, endpoint: Endpoint, variant_name: Any) -> list[ScalableTarget]:
@@ -321,6 +368,11 @@ class Inventory:
                 continue
             out.append(g)
         return out
+
+
+def _last(value: str) -> str:
+    """The name an ARN ends with (the whole value when it is no ARN)."""
+    return value.rsplit("/", 1)[-1] if value.startswith("arn:") else value
 
 
 def _same_scope(a: Resource, b: Resource) -> bool:
