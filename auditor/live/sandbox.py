@@ -93,6 +93,8 @@ def seed(url: str, now: Optional[datetime] = None) -> None:
     one, an idle development one created weeks ago, and an idle always-on
     one; plus their buckets, network, alarms, autoscaling and metrics."""
     now = now or datetime.now(timezone.utc)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=timezone.utc)  # a naive time is UTC (moto's convention)
     c = _clients(url)
     sm, s3, ec2, iam, kms, cw = c["sagemaker"], c["s3"], c["ec2"], c["iam"], c["kms"], c["cloudwatch"]
 
