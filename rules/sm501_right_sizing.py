@@ -116,8 +116,9 @@ class RightSizing(Rule):
     from the endpoints that use it, and any non-empty value justifies.
 
     Live, for each endpoint older than `window_hours`, the average
-    `CPUUtilization` (or `GPUUtilization` on accelerated instances) over the
-    window is compared with `low_utilization_percent`. SageMaker sums
+    `CPUUtilization` (`GPUUtilization` on accelerated instances; Inferentia
+    and Trainium publish neither, so they get no advice) over the window is
+    compared with `low_utilization_percent`. SageMaker sums
     CPUUtilization over the vCPUs (400 % on 4 vCPUs), so the rule divides by
     the vCPU count (4 per xlarge); GPUUtilization is summed over GPUs whose
     count the size does not tell, so it is compared as is (on multi-GPU
@@ -257,7 +258,8 @@ class RightSizing(Rule):
             if v.is_serverless or t is None:
                 continue
             found = None
-            for metric in (("GPUUtilization", "CPUUtilization") if t.accelerated else ("CPUUtilization",)):
+            # an accelerated instance is sized by its accelerator: its CPU load says little about it
+            for metric in (("GPUUtilization",) if t.accelerated else ("CPUUtilization",)):
                 s = ctx.inv.metric(ep.name, v.VariantName, metric, ep.meta.account, ep.meta.region)
                 if s is not None:
                     found = (metric, s)

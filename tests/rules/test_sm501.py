@@ -220,6 +220,11 @@ def test_live_gpu_uses_gpu_utilization():
         "variant AllTraffic on ml.g5.2xlarge averaged 4.0% GPU over the last 168 h (below 20%); consider ml.g5.xlarge"]
 
 
+def test_live_accelerators_are_not_sized_by_cpu():
+    assert evaluate_inventory(_live(instance="ml.g5.2xlarge", cpu=[1.0] * 168), RULE, now=NOW) == []
+    assert evaluate_inventory(_live(instance="ml.inf2.8xlarge", cpu=[1.0] * 168), RULE, now=NOW) == []
+
+
 def test_live_without_metrics_or_full_window_says_nothing():
     assert evaluate_inventory(_live(cpu=None), RULE, now=NOW) == []
     assert evaluate_inventory(_live(cpu=[1.0] * 168, created_days=2), RULE, now=NOW) == []
