@@ -29,7 +29,9 @@ class FileResult:
 
 
 def discover(paths: Iterable[str]) -> tuple[list[tuple[str, bool]], list[InputProblem]]:
-    """(file, named_explicitly) pairs in a stable order, plus missing paths."""
+    """(file, named_explicitly) pairs in a stable order, plus missing paths.
+    A file reached twice (named twice, or named and inside a named
+    directory) is scanned once; named explicitly if it was named."""
     out: list[tuple[str, bool]] = []
     problems: list[InputProblem] = []
     for p in paths:
@@ -46,7 +48,17 @@ def discover(paths: Iterable[str]) -> tuple[list[tuple[str, bool]], list[InputPr
             out.append((p, True))
         else:
             problems.append(InputProblem(p, "no such file or directory"))
-    return out, problems
+    seen: dict[str, int] = {}
+    unique: list[tuple[str, bool]] = []
+    for f, explicit in out:
+        key = os.path.realpath(f)
+        if key in seen:
+            i = seen[key]
+            unique[i] = (unique[i][0], unique[i][1] or explicit)
+            continue
+        seen[key] = len(unique)
+        unique.append((f, explicit))
+    return unique, problems
 
 
 def display_path(path: str) -> str:

@@ -174,3 +174,11 @@ def test_broken_file_that_looks_like_a_template_is_reported_in_directory_scans(t
     assert fr.problems and not fr.skipped
     fr = load_file(str(tmp_path / "w.yaml"), explicit=False)
     assert fr.skipped and not fr.problems
+
+
+def test_a_file_reached_twice_is_scanned_once(tmp_path):
+    make_tree(tmp_path)
+    ep = str(tmp_path / "infra" / "endpoint.yaml")
+    files, _ = discover([str(tmp_path / "infra"), ep, ep])
+    assert [f.rsplit("/", 1)[-1] for f, _ in files] == ["endpoint.yaml", "sam.yaml"]
+    assert dict(files)[ep] is True  # named explicitly wins
