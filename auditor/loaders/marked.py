@@ -213,6 +213,8 @@ def decode(raw: bytes) -> str:
     """Bytes to text, refusing binary and non-UTF-8 files with a clear reason."""
     if len(raw) > MAX_BYTES:
         raise LoadError(f"file is {len(raw):,} bytes; the limit is {MAX_BYTES:,}")
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise LoadError("UTF-16 text: CloudFormation templates must be UTF-8; save the file as UTF-8")
     if b"\x00" in raw[:8192]:
         raise LoadError("binary file (contains NUL bytes)")
     try:

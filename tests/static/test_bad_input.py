@@ -28,6 +28,7 @@ CASES = {
     "binary.yaml": (b"Resources:\x00\x01\x02\xff\xfe" * 50, None, "binary file"),
     "latin1.yaml": ("Resources:\n  M:\n    Type: AWS::SageMaker::Model # caf\xe9\n".encode("latin-1"), 3,
                     "not valid UTF-8"),
+    "utf16.yaml": ("Resources:\n  M:\n    Type: AWS::SageMaker::Model\n".encode("utf-16"), None, "UTF-16 text"),
     "empty.yaml": (b"", None, "empty file"),
     "blank.json": (b"  \n\n", None, "empty file"),
     "deep.yaml": (("Resources: " + "[" * 30000 + "]" * 30000 + "\n").encode(), None, "nesting deeper"),
