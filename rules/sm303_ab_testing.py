@@ -173,8 +173,9 @@ class AbTesting(Rule):
         unknown = [v for v in variants if not is_known(v[3]) or as_number(v[3]) is None]
         if unknown:
             v = unknown[0]
+            why = "not reported" if v[3] is None else why_unknown(v[3]) or f"not a number: {display(v[3])}"
             return _Verdict(None, v[0], f"cannot tell how endpoint {ep} splits traffic: the weight of variant "
-                            f"{display(v[2])} is unknown ({why_unknown(v[3]) or display(v[3])})", resource=v[1])
+                            f"{display(v[2])} is unknown ({why})", resource=v[1])
         live = [(v, as_number(v[3])) for v in variants if as_number(v[3]) > 0]
         if len(live) < 2:
             what = "a single production variant" if len(variants) == 1 else \

@@ -193,3 +193,12 @@ def test_live_current_weights_decide():
     assert fs[0].message == ("endpoint churn: its smallest variant Old gets 50% of traffic, more than the ramp's "
                              f"first step 10%; {RAMP}")
     assert fs[0].data == {"endpoint": "churn", "variants": ["Old", "New"], "weights": [0.5, 0.5]}
+
+
+def test_live_weight_not_reported_is_unknown():
+    inv = _live([0.9, 0.1])
+    inv.endpoints[0].ProductionVariants[1].CurrentWeight = None
+    fs = evaluate_inventory(inv, "SM303")
+    assert [(f.outcome, f.path, f.message) for f in fs] == [
+        ("unknown", "ProductionVariants[1].CurrentWeight",
+         "cannot tell how endpoint churn splits traffic: the weight of variant New is unknown (not reported)")]
