@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from pydantic import field_validator
+
 from auditor.rulebase import Fail, Rule, RuleParams, Undecided, rule
 from auditor.values import Unknown, as_number, display, is_known, why_unknown
 
@@ -91,6 +93,13 @@ class AbTesting(Rule):
     class Params(RuleParams):
         ramp: list[float] = [10, 50, 100]  # percent of traffic per step
 
+        @field_validator("ramp")
+        @classmethod
+        def _increasing_percentages(cls, v: list[float]) -> list[float]:
+            if not v or any(not 0 < x <= 100 for x in v) or any(b <= a for a, b in zip(v, v[1:])):
+                raise ValueError("ramp must be increasing percentages in (0, 100], e.g. [10, 50, 100]")
+            return v
+
     def check(self, res, ctx):
         prod = ctx.production(res)
         if prod is False:
@@ -99,7 +108,7 @@ class AbTesting(Rule):
         if not isinstance(prod, bool):
             yield Undecided(("Tags",), f"cannot tell whether endpoint {ep} is production: {why_unknown(prod)}")
             return
-        first = float(self.params.ramp[0]) if self.params.ramp else 100.0
+        first = float(self.params.ramp[0])
         config = ctx.inv.config_of(res)
         variants = self._variants(res, config)  # (path, owner, name, weight, instances)
         data = {"endpoint": ep, "variants": [display(v[2]) for v in variants],

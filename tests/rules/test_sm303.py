@@ -202,3 +202,14 @@ def test_live_weight_not_reported_is_unknown():
     assert [(f.outcome, f.path, f.message) for f in fs] == [
         ("unknown", "ProductionVariants[1].CurrentWeight",
          "cannot tell how endpoint churn splits traffic: the weight of variant New is unknown (not reported)")]
+
+
+def test_ramp_must_be_increasing_percentages(tmp_path):
+    import pytest
+
+    from auditor.config import ConfigError
+
+    for bad in ([], [50, 10], [0, 100], [10, 150]):
+        with pytest.raises(ConfigError, match="rules.SM303.params.ramp"):
+            scan_text(tmp_path, (DIR / "good.yaml").read_text(), rule="SM303",
+                      config={"rules": {"SM303": {"params": {"ramp": bad}}}})
