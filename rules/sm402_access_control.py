@@ -212,8 +212,10 @@ class AccessControl(Rule):
                                             stmt.get("Resource")) if v is not None and not is_known(v)]
         unknown += [why_unknown(x) for k in ("Action", "NotAction", "Resource")
                     for x in (_list(stmt.get(k)) or []) if not is_known(x)]
-        yield Undecided(path, f"cannot tell whether {label} in {where} grants {p.invoke_actions[0]} on "
-                        f"\"*\": {unknown[0] if unknown else 'a value is unknown'}")
+        action = p.invoke_actions[0] if p.invoke_actions else "an invoke action"
+        wide = p.broad_resources[0] if p.broad_resources else "*"
+        yield Undecided(path, f"cannot tell whether {label} in {where} grants {action} on "
+                        f"\"{wide}\": {unknown[0] if unknown else 'a value is unknown'}")
 
     def _grants(self, stmt) -> tuple[Any, str]:
         """(does the statement grant an invoke action, the pattern that does)."""
