@@ -151,3 +151,10 @@ def test_live_interactive_async_or_young_endpoints_are_not_flagged():
     assert evaluate_inventory(_live({h: 30 for h in range(0, 168, 2)}), RULE, now=NOW) == []
     assert evaluate_inventory(_live(NIGHTLY, async_=True), RULE, now=NOW) == []
     assert evaluate_inventory(_live(NIGHTLY, created_days=3), RULE, now=NOW) == []
+
+
+def test_corpus_has_no_declared_offline_endpoints():
+    # none of the 32 real templates tags an endpoint as a batch/offline workload: no false positives
+    from ..conftest import CORPUS
+
+    assert scan_file(CORPUS, rule=RULE, production=True) == []
