@@ -240,7 +240,6 @@ def _yaml_error(e: yaml.YAMLError) -> LoadError:
 # bound the C composer is safe; above it the pure-Python composer is used,
 # whose recursion ends in a RecursionError we report.
 _C_SAFE_NESTING = 5000
-_INDENT = re.compile(r"^[ \t]*", re.M)
 
 
 class _SafePyLoader(yaml.SafeLoader):
@@ -251,9 +250,10 @@ class _SafePyLoader(yaml.SafeLoader):
 
 def _may_nest_deeply(text: str) -> bool:
     bound = text.count("[") + text.count("{") + text.count("- ") + text.count("? ")
-    if bound <= _C_SAFE_NESTING:
-        bound += max((len(m) for m in _INDENT.findall(text)), default=0)
-    return bound > _C_SAFE_NESTING
+    if bound > _C_SAFE_NESTING:
+        return True
+    # indentation is the other way to nest: any line indented past the rest of the budget?
+    return re.search(r"^[ \t]{%d,}" % (_C_SAFE_NESTING - bound + 1), text, re.M) is not None
 
 
 def load_yaml(text: str, shallow: bool = False) -> list[Document]:
