@@ -16,7 +16,7 @@ from auditor.config import parse
 from auditor.rulebase import Rule
 from auditor.scan import scan
 
-from ..static.helpers import by_rule, run_cli, run_proc
+from ..static.helpers import by_rule
 
 PACK = Path(__file__).parent / "fixture_pack"
 TEMPLATE = """\

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import textwrap
 
-import pytest
 
 from auditor.loaders.marked import load_yaml
 from auditor.loaders.resolver import NOVALUE, Resolver
