@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Optional
 
 from auditor.models.findings import LEVEL_ORDER, Finding, ResultDocument
 
@@ -116,9 +115,3 @@ def gated(findings: list[Finding], fail_on: str) -> list[Finding]:
     return [f for f in findings if f.suppression is None and f.outcome in ("fail", "error")
             and LEVEL_ORDER[f.level] >= threshold]
 
-
-def rule_info(doc: ResultDocument, rule_id: str) -> Optional[object]:
-    for r in doc.rules:
-        if r.id == rule_id:
-            return r
-    return None
