@@ -71,6 +71,9 @@ def merge(docs: list[ResultDocument]) -> ResultDocument:
         regions=sorted({r for d in docs for r in d.run.regions}),
         fail_on=docs[0].run.fail_on,
     )
+    calls = [getattr(d.run, "api_calls", None) for d in docs]
+    if any(c is not None for c in calls) and hasattr(run, "api_calls"):
+        run.api_calls = sum(c or 0 for c in calls)
     rules = {}
     for d in docs:
         for r in d.rules:

@@ -57,7 +57,13 @@ def label_of_key(key: str) -> str:
 
 
 def finding_key(f: Finding) -> tuple[str, str]:
-    return f.rule, (f.resource.key if f.resource else (f.location.file or f.location.arn or "(run)"))
+    if f.resource:
+        return f.rule, f.resource.key
+    loc = f.location
+    where = loc.file or loc.arn
+    if not where and (loc.account or loc.region):  # e.g. a region that could not be audited
+        where = f"{loc.account or '-'}/{loc.region or 'global'}"
+    return f.rule, where or "(run)"
 
 
 def rows(doc: ResultDocument) -> list[Row]:

@@ -111,3 +111,16 @@ def test_markdown_baseline(live):
     md = render(reduced, "markdown", baseline=base)
     assert "**0** new" in md and "**1** fixed" in md and "fixed since the baseline" in md
     assert "✅ **Passed**" in md
+
+
+def test_unaudited_regions_are_separate_cases(live):
+    from auditor.models.findings import Finding, Location
+
+    regions = [Finding(rule="SM000", slug="rule-error", level="error", outcome="error",
+                       message=f"region {r} of account 111111111111 could not be audited",
+                       location=Location(account="111111111111", region=r), fingerprint=r * 4)
+               for r in ("eu-west-1", "us-east-1")]
+    doc = live.model_copy(update={"findings": live.findings + regions})
+    _, cases = _cases(render(doc, "junit"))
+    names = [c.get("name") for _, c in cases if c.find("error") is not None]
+    assert "111111111111/eu-west-1" in names and "111111111111/us-east-1" in names
