@@ -120,18 +120,19 @@ def audit(cfg: Config, opts: AuditOptions, today: Optional[date] = None) -> Audi
                                        progress=opts.progress)
     inv = Inventory(complete=True)
     for r in sorted(collected.resources, key=lambda r: (r.kind, r.key)):
-        inv.add(r)
+        if r.key not in inv.by_key:  # a bucket shared by several regions is collected in each
+            inv.add(r)
     inv.metrics = sorted(collected.metrics, key=lambda s: (s.account or "", s.region or "", s.endpoint,
                                                            s.variant or "", s.metric))
     inv.gaps = sorted(collected.gaps, key=lambda g: (g.account or "", g.region or "", g.service, g.operation,
                                                      g.resource or "", g.error))
     inv.facts = {"now": now.isoformat(), "accounts": accounts, "regions": regions}
-    fs, es = run_rules([inv], rs, settings)
-    fs.extend(unaudited_findings(inv.gaps))
+    fs, es = run_rules([inv], rs, settings)  # whole-region/account gaps become SM001 errors there
     run_info = RunInfo(command="audit", targets=[f"{a}/{r}" for a in accounts for r in regions],
                        production=settings.production_all, resources=len(inv.by_key), accounts=accounts,
                        regions=regions, fail_on=opts.fail_on)
     gaps = [GapInfo(**g.model_dump(exclude={"kinds"})) for g in inv.gaps]
+    run_info.api_calls = factory.counter.total
     doc = finish(run_info, rs, fs, es, dict(inv.by_key), cfg, today, gaps=gaps)
     ops = {f"{s}:{o}": n for (s, o), n in sorted(factory.counter.calls.items())}
     return AuditResult(doc=doc, inventory=inv, api_calls=factory.counter.total, operations=ops,

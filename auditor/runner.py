@@ -113,7 +113,12 @@ def run_rules(inventories: list[Inventory], rs: Ruleset, settings: Settings) -> 
         runs.append((inv.scenario, fs, es))
     if not runs:
         return [], []
-    return merge_scenarios(runs)
+    fs, es = merge_scenarios(runs)
+    if inventories[0].gaps:
+        from .audit import unaudited_findings  # live inventories and their snapshots
+
+        fs.extend(unaudited_findings(inventories[0].gaps))
+    return fs, es
 
 
 def finish(run: RunInfo, rs: Ruleset, findings: list[Finding], evaluations: list[Evaluation],

@@ -40,6 +40,14 @@ def audit(fmt, output, config_path, fail_on, profile, regions, all_regions, role
 
     if role_arns and org_role:
         raise click.UsageError("--role-arn and --org-role cannot be combined")
+    if profile:
+        import boto3
+        from botocore.exceptions import ProfileNotFound
+
+        try:
+            boto3.Session(profile_name=profile)
+        except ProfileNotFound as e:
+            raise click.UsageError(str(e)) from None
     cfg = config_mod.load(config_path)
     threshold = fail_on or cfg.fail_on or "error"
     from ..audit import AuditOptions, audit as run_audit

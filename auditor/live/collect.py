@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Optional
 
 from ..models import inventory as m
+from ..values import Unknown
 from . import faults
 from .shape import described, meta, tag_dict
 
@@ -107,7 +108,10 @@ class RegionCollector:
         return meta(cfn_type, arn, self.account, self.region, self.tags.get(arn))
 
     def tags_for(self, arn: str) -> Any:
-        return self.tags.get(arn, {}) if self.tags_known else None
+        if self.tags_known:
+            return self.tags.get(arn, {})
+        # until ListTags answers (finish_tags): production cannot be told
+        return Unknown("the resource's tags could not be read")
 
     def _map(self, fn: Callable, items: Iterable) -> list:
         items = list(items)
@@ -395,7 +399,8 @@ class RegionCollector:
                 fields["BucketEncryption"] = {"ServerSideEncryptionConfiguration": [
                     _cfn_sse_rule(r) for r in (enc.get("ServerSideEncryptionConfiguration") or {}).get("Rules") or []]}
             arn = f"arn:aws:s3:::{name}"
-            self.add(m.Bucket(meta=self.meta("AWS::S3::Bucket", arn), **fields))
+            # bucket names are global: the bucket is account-wide, not of this region
+            self.add(m.Bucket(meta=meta("AWS::S3::Bucket", arn, self.account, None), **fields))
 
         self._map(one, sorted(users))
 

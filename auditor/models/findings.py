@@ -141,6 +141,7 @@ class RunInfo(BaseModel):
     accounts: list[str] = Field(default_factory=list)
     regions: list[str] = Field(default_factory=list)
     fail_on: str = "error"
+    api_calls: Optional[int] = None  # audit: AWS API operations the collection made
 
 
 class ResultDocument(BaseModel):

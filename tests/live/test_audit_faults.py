@@ -62,9 +62,18 @@ def test_throttling_on_metrics_makes_idle_verdict_unknown_not_a_pass(sandbox):
     assert result.inventory.metrics == []
 
 
-def test_unreachable_region_is_one_gap_and_an_error_the_rest_completes(sandbox):
+def test_unreachable_region_is_one_gap_and_an_error_the_rest_completes(sandbox, tmp_path):
+    from auditor.config import parse
+    from auditor.loaders.snapshot import dump_snapshot
+    from auditor.scan import scan
+
     make_endpoint("eu-endpoint", region="eu-west-1")
     result = run_audit(regions=[REGION, "eu-west-1"], hooks=[unreachable("eu-west-1")])
+    snap = tmp_path / "snap.json"
+    snap.write_text(dump_snapshot(result.inventory))
+    rescanned = scan([str(snap)], parse({}, "test-config"))
+    assert sorted((f.fingerprint, f.outcome, f.message) for f in rescanned.findings) == sorted(
+        (f.fingerprint, f.outcome, f.message) for f in result.doc.findings)  # the SM001 error too
     [gap] = [g for g in result.doc.gaps if g.region == "eu-west-1"]
     assert (gap.operation, gap.error, gap.rules, gap.resource) == ("ListEndpoints", "EndpointConnectionError", [], None)
     [err] = findings(result, "SM001")

@@ -169,3 +169,12 @@ def test_cli_audit_json_snapshot_and_exit_codes(sandbox, tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         main(["audit", "--role-arn", "arn:aws:iam::111111111111:role/x", "--org-role", "x"])
     assert e.value.code == 2
+
+
+def test_cli_unknown_profile_is_a_usage_error(capsys):
+    from auditor.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main(["audit", "--profile", "no-such-profile-xyz", "--region", REGION])
+    assert e.value.code == 2
+    assert "no-such-profile-xyz" in capsys.readouterr().err
