@@ -250,10 +250,29 @@ class _SafePyLoader(yaml.SafeLoader):
 
 def _may_nest_deeply(text: str) -> bool:
     bound = text.count("[") + text.count("{") + text.count("- ") + text.count("? ")
-    if bound > _C_SAFE_NESTING:
-        return True
-    # indentation is the other way to nest: any line indented past the rest of the budget?
-    return re.search(r"^[ \t]{%d,}" % (_C_SAFE_NESTING - bound + 1), text, re.M) is not None
+    if bound <= _C_SAFE_NESTING:
+        # indentation is the other way to nest: any line indented past the rest of the budget?
+        return re.search(r"^[ \t]{%d,}" % (_C_SAFE_NESTING - bound + 1), text, re.M) is not None
+    return _event_depth_exceeds(text, _C_SAFE_NESTING)
+
+
+def _event_depth_exceeds(text: str, limit: int) -> bool:
+    """A big file: measure the nesting with libyaml's parser, which is a
+    state machine (only its composer recurses). A parse error before the
+    limit means the composer stops at the same place: safe."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_CLoader):
+            cls = event.__class__
+            if cls is yaml.MappingStartEvent or cls is yaml.SequenceStartEvent:
+                depth += 1
+                if depth > limit:
+                    return True
+            elif cls is yaml.MappingEndEvent or cls is yaml.SequenceEndEvent:
+                depth -= 1
+    except yaml.YAMLError:
+        return False
+    return False
 
 
 def load_yaml(text: str, shallow: bool = False) -> list[Document]:

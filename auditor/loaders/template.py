@@ -74,6 +74,8 @@ MONITOR_TYPES = {
     "AWS::SageMaker::ModelExplainabilityJobDefinition": "ModelExplainability",
 }
 TOOL_METADATA_KEY = "sm-audit"
+MAX_RESOURCES = 500  # CloudFormation's limit per template
+CHECK_LIMIT = 2000  # beyond this a (non-deployable) template is reported, not checked
 _PART_NAMES = {c.__name__ for c in _inv_models.Part.__subclasses__()} | {"function-plain", "Unk"}
 
 
@@ -91,6 +93,15 @@ def load_template(file: str, doc: Document) -> tuple[list[Inventory], list[Input
         problems.append(InputProblem(file, "'Resources' must be a mapping of logical IDs to resources",
                                      ("Resources",), doc.index))
         return [], problems
+
+    if len(resources) > MAX_RESOURCES:
+        unchecked = len(resources) > CHECK_LIMIT
+        problems.append(InputProblem(
+            file, f"template declares {len(resources):,} resources; CloudFormation accepts at most "
+                  f"{MAX_RESOURCES} per template" + (f"; above {CHECK_LIMIT:,} it is not checked" if unchecked else ""),
+            ("Resources",), doc.index))
+        if unchecked:  # cross-resource look-ups grow with the square of the count
+            return [], problems
 
     probe = Resolver(data)
     if probe.conditions:  # nothing to decide without a Conditions section

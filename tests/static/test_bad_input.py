@@ -135,3 +135,19 @@ def test_crlf_yaml_positions(tmp_path, capsys):
     r = run_cli(capsys, "scan", str(tmp_path / "t.yaml"), "--production", "-f", "json")
     (f,) = [x for x in by_rule(r.doc, "SM201") if x["resource"]["id"] == "Config"]
     assert (f["location"]["line"], f["location"]["column"]) == (15, 11)
+
+
+def _many(n: int) -> str:
+    return "Resources:\n" + "".join(f"  B{i}:\n    Type: AWS::S3::Bucket\n" for i in range(n))
+
+
+def test_more_resources_than_cloudformation_allows(tmp_path, capsys):
+    (tmp_path / "many.yaml").write_text(_many(501))
+    r = run_cli(capsys, "scan", str(tmp_path / "many.yaml"), "-f", "json")
+    (f,) = by_rule(r.doc, "SM001")
+    assert "501 resources; CloudFormation accepts at most 500" in f["message"] and f["location"]["line"] == 1
+    assert r.doc["run"]["resources"] == 501  # still checked
+    (tmp_path / "many.yaml").write_text(_many(2001))
+    r = run_cli(capsys, "scan", str(tmp_path / "many.yaml"), "-f", "json")
+    (f,) = by_rule(r.doc, "SM001")
+    assert "not checked" in f["message"] and r.doc["run"]["resources"] == 0 and r.code == 1
