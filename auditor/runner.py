@@ -102,10 +102,30 @@ def _settings_at(settings: Settings, inv: Inventory) -> Settings:
         return settings
 
 
+class _SharedContext(Context):
+    """Every rule asks whether a resource is production; within one
+    inventory the answer is the same for all of them, so it is computed once."""
+
+    def __init__(self, inventory: Inventory, params, settings: Settings, cache: dict) -> None:
+        super().__init__(inventory, params, settings)
+        self._production = cache
+
+    def production(self, res: Resource):
+        key = res.key
+        if key not in self._production:
+            self._production[key] = super().production(res)
+        return self._production[key]
+
+
 def run_rules(inventories: list[Inventory], rs: Ruleset, settings: Settings) -> tuple[list[Finding], list[Evaluation]]:
     """Rules over the scenario inventories of one source, merged."""
+    caches: dict[int, tuple[Settings, dict]] = {}
+
     def ctx(rule: Rule, inv: Inventory) -> Context:
-        return Context(inv, rule.params, _settings_at(settings, inv))
+        if id(inv) not in caches:
+            caches[id(inv)] = (_settings_at(settings, inv), {})
+        at, cache = caches[id(inv)]
+        return _SharedContext(inv, rule.params, at, cache)
 
     runs = []
     for inv in inventories:
