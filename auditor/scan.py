@@ -1,8 +1,12 @@
 """``scan``: static files -> findings.
 
-Files are independent, so a large scan is split across forked worker
-processes (Linux, 2+ CPUs, enough files); results are merged in file order,
-so the output is byte-for-byte the same as a sequential scan."""
+Files are independent, so a scan can be split across forked worker
+processes (``--jobs N`` / ``SM_AUDIT_JOBS``, Linux); results are merged in
+file order, so the output is byte-for-byte the same as a sequential scan.
+By default a scan is sequential unless it is very large: with ~2.5 ms of
+work per template, forking and sending results back cost more than a
+second CPU saves for a few hundred files (measured: 200 templates, 0.48 s
+sequential, 0.58 s with two workers)."""
 
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ from .loaders import FileResult, discover, load_file
 from .models.findings import Evaluation, Finding, Location, ResourceRef, ResultDocument, RunInfo, SuppressionInfo
 from .runner import build_ruleset, finish, run_rules, settings_for
 
-PARALLEL_MIN_FILES = 48  # below this, forking costs more than it saves
+PARALLEL_MIN_FILES = 2000  # below this, forking costs more than it saves
 MAX_JOBS = 8
 
 
