@@ -178,3 +178,33 @@ def test_cli_unknown_profile_is_a_usage_error(capsys):
         main(["audit", "--profile", "no-such-profile-xyz", "--region", REGION])
     assert e.value.code == 2
     assert "no-such-profile-xyz" in capsys.readouterr().err
+
+
+def test_cli_audit_sandbox_is_a_self_contained_demo(capsys, monkeypatch):
+    """`audit --sandbox` starts its own seeded server and puts the environment back."""
+    import os
+
+    from auditor.cli import main
+
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with pytest.raises(SystemExit) as e:
+        main(["audit", "--sandbox", "-f", "json"])
+    out, err = capsys.readouterr()
+    assert e.value.code == 1
+    assert "sandbox: demo account 123456789012 in us-east-1 on http://127.0.0.1:" in err
+    doc = json.loads(out)
+    assert {f["resource"]["id"] for f in doc["findings"] if f["rule"] == "SM502"} == {"churn-dev"}
+    assert doc["run"]["api_calls"] > 20
+    assert "AWS_ENDPOINT_URL" not in os.environ
+
+
+def test_progress_line_only_on_a_terminal(capsys):
+    from auditor.live.fanout import Progress
+
+    quiet = Progress(2, enabled=False)
+    quiet.step("111111111111/us-east-1")
+    quiet.close()
+    assert capsys.readouterr().err == ""
+    shown = Progress(2, enabled=True)
+    shown.step("111111111111/us-east-1")
+    assert "audit 1/2 111111111111/us-east-1" in capsys.readouterr().err
