@@ -109,10 +109,92 @@ def _expand(obj: Any) -> Iterable[Any]:
         yield obj
 
 
-def _entry_points() -> list[Any]:
-    from importlib.metadata import entry_points
+@dataclass
+class _Dist:
+    name: str
 
-    return sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: (ep.name, ep.value))
+
+@dataclass
+class _EntryPoint:
+    """The part of importlib.metadata.EntryPoint the registry uses."""
+
+    name: str
+    value: str
+    dist: _Dist
+
+    def load(self) -> Any:
+        module, _, attr = self.value.partition(":")
+        obj = importlib.import_module(module.strip())
+        for part in attr.split("[", 1)[0].strip().split(".") if attr else ():
+            obj = getattr(obj, part)
+        return obj
+
+
+def _entry_points() -> list[Any]:
+    """The group's entry points, found as importlib.metadata finds them (the
+    ``entry_points.txt`` of each ``*.dist-info``/``*.egg-info`` on sys.path,
+    the first distribution of a name wins) without importing it: that import
+    (email, zipfile, csv ...) and its metadata parsing cost more start-up
+    time than the rest of the registry."""
+    import os
+    import sys
+
+    out: list[_EntryPoint] = []
+    seen: set[str] = set()
+    header = f"[{ENTRY_POINT_GROUP}]"
+    for base in sys.path:
+        base = base or "."
+        try:
+            names = sorted(os.listdir(base))
+        except OSError:  # not a directory (zip files are not searched)
+            continue
+        for n in names:
+            if not n.endswith((".dist-info", ".egg-info")):
+                continue
+            key = n.rsplit(".", 1)[0].split("-", 1)[0].lower().replace("_", "-").replace(".", "-")
+            if key in seen:
+                continue
+            seen.add(key)
+            try:
+                with open(os.path.join(base, n, "entry_points.txt"), encoding="utf-8") as fh:
+                    text = fh.read()
+            except OSError:
+                continue
+            if header not in text:
+                continue
+            dist = _Dist(_dist_name(os.path.join(base, n)) or key)
+            out.extend(_EntryPoint(k, v, dist) for k, v in _section(text, ENTRY_POINT_GROUP))
+    return sorted(out, key=lambda ep: (ep.name, ep.value))
+
+
+def _section(text: str, group: str) -> list[tuple[str, str]]:
+    items, current = [], None
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            current = line[1:-1].strip()
+        elif current == group and "=" in line:
+            k, v = line.split("=", 1)
+            items.append((k.strip(), v.strip()))
+    return items
+
+
+def _dist_name(path: str) -> str:
+    import os
+
+    for meta in ("METADATA", "PKG-INFO"):
+        try:
+            with open(os.path.join(path, meta), encoding="utf-8") as fh:
+                for line in fh:
+                    if line.startswith("Name:"):
+                        return line[5:].strip()
+                    if not line.strip():
+                        break
+        except OSError:
+            continue
+    return ""
 
 
 def load(plugins: bool = True) -> Registry:
