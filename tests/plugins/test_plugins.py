@@ -205,3 +205,12 @@ def test_registry_validation(attrs, fragment):
     assert fragment in reg.problems[0].message
     reg.add(type("NotARule", (), {}), "test")
     assert "is not an sm-audit Rule class" in reg.problems[1].message
+
+
+def test_entry_point_discovery_matches_importlib_metadata(pack):
+    from importlib.metadata import entry_points
+
+    ours = {(ep.name, ep.value, ep.dist.name) for ep in registry._entry_points()}
+    theirs = {(ep.name, ep.value, ep.dist.name) for ep in entry_points(group=registry.ENTRY_POINT_GROUP)}
+    assert ours == theirs
+    assert ("good", "smaudit_fixture_pack.rules:NameConfigs", "smaudit-fixture-pack") in ours
