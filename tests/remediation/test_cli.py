@@ -201,3 +201,17 @@ def test_rollback_named_variant_from_the_cli(seeded, capsys, tmp_path):
     assert code == 0 and "weights put back" in out
     pv = {v["VariantName"]: v["CurrentWeight"] for v in sm().describe_endpoint(EndpointName="ranker-ab")["ProductionVariants"]}
     assert pv == {"current": 0.8, "challenger": 0.2}
+
+
+def test_after_apply_the_audit_no_longer_finds_what_was_fixed(seeded, capsys, tmp_path):
+    from tests.live.live_helpers import run_audit
+
+    def remediable():
+        return sorted((f.rule, f.resource.name) for f in run_audit().doc.findings
+                      if f.remediation in ("apply-autoscaling", "stop-idle-endpoints") and f.outcome == "fail"
+                      and not f.suppression)
+
+    assert ("SM502", "churn-dev") in remediable() and any(r == "SM202" for r, _ in remediable())
+    code, _, err = run(capsys, "remediate", "--region", REGION, "--apply", "--yes", "--journal", str(tmp_path / "j"))
+    assert code == 0, err
+    assert remediable() == []
