@@ -131,7 +131,7 @@ def audit(cfg: Config, opts: AuditOptions, today: Optional[date] = None) -> Audi
     run_info = RunInfo(command="audit", targets=[f"{a}/{r}" for a in accounts for r in regions],
                        production=settings.production_all, resources=len(inv.by_key), accounts=accounts,
                        regions=regions, fail_on=opts.fail_on)
-    gaps = [GapInfo(**g.model_dump(exclude={"kinds"})) for g in inv.gaps]
+    gaps = [GapInfo(**g.model_dump()) for g in inv.gaps]
     run_info.api_calls = factory.counter.total
     doc = finish(run_info, rs, fs, es, dict(inv.by_key), cfg, today, gaps=gaps)
     ops = {f"{s}:{o}": n for (s, o), n in sorted(factory.counter.calls.items())}

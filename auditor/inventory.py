@@ -364,6 +364,8 @@ class Inventory:
                 continue
             if g.rules and rule_id not in g.rules:
                 continue
+            if g.kinds and res.kind not in g.kinds:
+                continue
             if g.resource and g.resource not in (res.meta.arn, res.name):
                 continue
             out.append(g)

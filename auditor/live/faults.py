@@ -9,6 +9,13 @@ from typing import Any, Optional
 from ..models.inventory import CoverageGap
 
 # (service, operation) -> the rules whose verdicts need its answer.
+# Resource kinds an API's failure touches, where narrower than "every resource
+# the rule checks": a CloudTrail failure leaves the trail verdict open (SM402
+# reads those gaps itself) but not SM402's verdicts on IAM statements.
+KINDS: dict[tuple[str, str], list[str]] = {
+    ("cloudtrail", "DescribeTrails"): ["Trail"],
+    ("cloudtrail", "GetTrailStatus"): ["Trail"],
+}
 MODEL_RULES = ["SM101", "SM102", "SM103", "SM201", "SM401", "SM403", "SM501", "SM602"]
 DEPENDS: dict[tuple[str, str], list[str]] = {
     ("sagemaker", "DescribeModel"): MODEL_RULES,
@@ -84,6 +91,8 @@ def gap(account: Optional[str], region: Optional[str], service: str, operation: 
     code, msg = describe(exc)
     if rules is None:
         rules = list(DEPENDS.get((service, operation), []))
+    if kinds is None:
+        kinds = list(KINDS.get((service, operation), []))
     return CoverageGap(account=account, region=region, service=service, operation=operation, resource=resource,
                        kinds=kinds or [], rules=sorted(rules), error=code,
                        message=(note + ": " if note else "") + msg)

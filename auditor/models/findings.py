@@ -126,6 +126,7 @@ class GapInfo(BaseModel):
     service: str = ""
     operation: str = ""
     resource: Optional[str] = None
+    kinds: list[str] = Field(default_factory=list)  # resource kinds it affects (empty: all)
     rules: list[str] = Field(default_factory=list)
     error: str = ""
     message: str = ""

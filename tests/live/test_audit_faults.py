@@ -181,3 +181,16 @@ def test_one_account_denied_the_other_audited(aws):
     [err] = findings(result, "SM001")
     assert err.message.startswith("account 222222222222 could not be audited: AccessDenied on sts:AssumeRole")
     assert result.doc.run.accounts == ["111111111111", "222222222222"]
+
+
+def test_cloudtrail_denied_leaves_only_the_trail_verdict_unknown(sandbox):
+    # SM402 judges IAM statements and the account's trail; a CloudTrail failure
+    # must not hide a real over-broad invoke grant (regression)
+    result = run_audit(hooks=[fail_call("cloudtrail", "DescribeTrails")])
+    [gap] = _gaps(result, "DescribeTrails")
+    assert gap.kinds == ["Trail"] and gap.rules == ["SM402"]
+    sm402 = [f for f in result.doc.findings if f.rule == "SM402"]
+    grants = [f for f in sm402 if f.resource and f.resource.type.startswith("AWS::IAM::")]
+    assert grants and all(f.outcome == "fail" for f in grants)
+    trail = [f for f in sm402 if "CloudTrail" in f.message or "cloudtrail" in f.message]
+    assert trail and all(f.outcome == "unknown" for f in trail)
