@@ -12,7 +12,7 @@ from .common import output_options, use_color, write
 @click.option("--production", is_flag=True, help="Treat every resource in this scan as production.")
 @click.option("--rule", "select", multiple=True, help="Run only these rules (ID or slug; repeatable).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="Worker processes [default: 1; one per idle CPU from 2,000 files up; SM_AUDIT_JOBS].")
+              help="Worker processes [default: 1; one per idle CPU from 100 files up; SM_AUDIT_JOBS].")
 def scan(paths, fmt, output, config_path, fail_on, production, select, jobs):
     """Check CloudFormation/SAM/CDK templates, API-shaped deployment files
     and saved snapshots. Directories are searched for templates."""

@@ -30,10 +30,16 @@ def test_parallel_scan_is_identical_to_sequential(tmp_path):
 
 
 def test_default_jobs(monkeypatch):
+    import os
+
     monkeypatch.delenv("SM_AUDIT_JOBS", raising=False)
-    assert default_jobs(10) == 1
-    assert default_jobs(500) == 1  # sequential: a few hundred files do not repay forking
-    assert default_jobs(5000) >= 1
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.3, 0.3, 0.3))
+    assert default_jobs(10) == 1  # too few files to repay forking
+    assert default_jobs(99) == 1
+    assert default_jobs(200) == 2  # two mostly idle CPUs: one worker each
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.5, 1.5, 1.5))
+    assert default_jobs(200) == 1  # the other CPU is busy: forking would only add cost
     monkeypatch.setenv("SM_AUDIT_JOBS", "3")
     assert default_jobs(10) == 3
 
