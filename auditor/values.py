@@ -190,6 +190,17 @@ def display(v: Any) -> str:
     return repr(v) if not isinstance(v, (int, float)) else str(v)
 
 
+def prop(obj: Any, key: str) -> Any:
+    """A property of a mapping or an inventory model; None when absent or
+    when the container itself is unknown (rules then ask ``is_known`` of the
+    container, not of this answer)."""
+    if isinstance(obj, dict):
+        return obj.get(key)
+    if obj is not None and is_known(obj) and hasattr(obj, "model_fields_set"):
+        return getattr(obj, key, None)
+    return None
+
+
 def why_unknown(v: Any) -> str:
     return v.describe() if isinstance(v, UNKNOWN_TYPES) else ""
 

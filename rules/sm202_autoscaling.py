@@ -7,16 +7,11 @@ from typing import Any
 from auditor.inventory import SAGEMAKER_DIMENSION
 from auditor.rulebase import Fail, Rule, RuleParams, Undecided, rule
 from auditor.values import Unknown, as_number, display, is_known, why_unknown
+from auditor.values import prop as _get
 
 TT = ("TargetTrackingScalingPolicyConfiguration",)
 
 
-def _get(obj: Any, key: str) -> Any:
-    if isinstance(obj, dict):
-        return obj.get(key)
-    if obj is not None and is_known(obj):
-        return getattr(obj, key, None)
-    return None
 
 
 def _num(v: Any) -> Any:

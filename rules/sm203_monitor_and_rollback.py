@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from auditor.rulebase import Fail, Rule, RuleParams, Undecided, rule
 from auditor.values import Unknown, as_bool, display, is_known, why_unknown
+from auditor.values import prop as _get
 
 ROLLBACK = ("DeploymentConfig", "AutoRollbackConfiguration", "Alarms")
 INACTIVE = {"Stopped", "Failed"}
 
 
-def _get(obj: Any, key: str) -> Any:
-    if isinstance(obj, dict):
-        return obj.get(key)
-    if obj is not None and is_known(obj):
-        return getattr(obj, key, None)
-    return None
 
 
 def _ep_name(ep) -> str:

@@ -7,16 +7,11 @@ from typing import Any
 
 from auditor.rulebase import Fail, Rule, RuleParams, Undecided, rule
 from auditor.values import Unknown, display, is_known, why_unknown
+from auditor.values import prop as _get
 
 from .sm301_observability import alarm_series
 
 
-def _get(obj: Any, key: str) -> Any:
-    if isinstance(obj, dict):
-        return obj.get(key)
-    if obj is not None and is_known(obj) and hasattr(obj, "model_fields_set"):
-        return getattr(obj, key, None)
-    return None
 
 
 @rule

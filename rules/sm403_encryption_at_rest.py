@@ -8,18 +8,13 @@ from typing import Any
 from auditor.inventory import artifact_locations, gaps_named, models_using_bucket, s3_bucket_of
 from auditor.rulebase import Fail, Rule, RuleParams, Undecided, rule
 from auditor.values import Str, Sym, Unknown, as_bool, display, is_known, why_unknown
+from auditor.values import prop as _get
 
 ALGORITHMS = ("AES256", "aws:kms", "aws:kms:dsse")
 KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
 _FAMILY = re.compile(r"^ml\.([a-z0-9-]+)\.")
 
 
-def _get(obj: Any, key: str) -> Any:
-    if isinstance(obj, dict):
-        return obj.get(key)
-    if obj is not None and is_known(obj):
-        return getattr(obj, key, None)
-    return None
 
 
 def key_state(v: Any) -> Any:

@@ -6,6 +6,7 @@ from typing import Any
 
 from auditor.rulebase import Fail, Rule, RuleParams, Undecided, rule
 from auditor.values import as_number, display, is_known, same, why_unknown
+from auditor.values import prop as _get
 
 BASE = ("AsyncInferenceConfig",)
 OUT = BASE + ("OutputConfig",)
@@ -13,12 +14,6 @@ NOTE = OUT + ("NotificationConfig",)
 SCALE_FROM_ZERO_METRIC = "HasBacklogWithoutCapacity"
 
 
-def _get(obj: Any, key: str) -> Any:
-    if isinstance(obj, dict):
-        return obj.get(key)
-    if obj is not None and is_known(obj):
-        return getattr(obj, key, None)
-    return None
 
 
 def _empty(v: Any) -> bool:

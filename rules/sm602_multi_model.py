@@ -6,16 +6,11 @@ from typing import Any
 
 from auditor.rulebase import Fail, Rule, RuleParams, Undecided, rule
 from auditor.values import Str, display, is_known, why_unknown
+from auditor.values import prop as _get
 
 MULTI = "MultiModel"
 
 
-def _get(obj: Any, key: str) -> Any:
-    if isinstance(obj, dict):
-        return obj.get(key)
-    if obj is not None and is_known(obj):
-        return getattr(obj, key, None)
-    return None
 
 
 def prefix_state(uri: Any, artifact_suffixes: list[str]) -> Any:

@@ -96,7 +96,7 @@ def seed(url: str, now: Optional[datetime] = None) -> None:
     if now.tzinfo is None:
         now = now.replace(tzinfo=timezone.utc)  # a naive time is UTC (moto's convention)
     c = _clients(url)
-    sm, s3, ec2, iam, kms, cw = c["sagemaker"], c["s3"], c["ec2"], c["iam"], c["kms"], c["cloudwatch"]
+    s3, ec2, iam, kms, cw = c["s3"], c["ec2"], c["iam"], c["kms"], c["cloudwatch"]
 
     key = kms.create_key(Description="sm-audit demo: SageMaker data")["KeyMetadata"]["Arn"]
     # artifact bucket: versioned, SSE-KMS; scratch bucket: neither versioned nor KMS

@@ -14,7 +14,7 @@ from typing import Annotated, Any, ClassVar, Iterator, Optional, Union
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 from pydantic_core import core_schema
 
-from ..values import UNKNOWN_TYPES, Sym, Unknown, from_jsonable, is_known, same, to_jsonable
+from ..values import UNKNOWN_TYPES, Sym, Unknown, from_jsonable, same, to_jsonable
 
 
 def _check_unknown(v: Any) -> Any:
