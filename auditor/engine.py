@@ -119,6 +119,8 @@ class _Collector:
         self.rule = rule
         self.findings: list[Finding] = []
         self.outcomes: dict[str, str] = {}
+        self._seen: set[tuple] = set()  # one finding per resource, path and message
+        self._prints: set[str] = set()
 
     def mark(self, res: Resource, outcome: str) -> None:
         prev = self.outcomes.get(res.key, "pass")
@@ -141,6 +143,20 @@ class _Collector:
         msg = result.message
         if res.meta.condition:
             msg += f" (resource exists only when condition {res.meta.condition} is true)"
+        self.mark(checked, outcome)
+        if res is not checked:
+            self.mark(res, outcome)
+        # a shared resource (one model behind several configs) is reached once per
+        # referrer: say it once
+        key = (res.key, spath, msg, outcome)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        # two different findings on one property keep distinct fingerprints
+        fp = fingerprint(rule.id, res.key, spath)
+        if fp in self._prints:
+            fp = fingerprint(rule.id, res.key, f"{spath}#{msg}")
+        self._prints.add(fp)
         self.findings.append(Finding(
             rule=rule.id,
             slug=rule.slug,
@@ -150,13 +166,10 @@ class _Collector:
             resource=resource_ref(res),
             path=spath,
             location=locate(self.inv, res, path),
-            fingerprint=fingerprint(rule.id, res.key, spath),
+            fingerprint=fp,
             remediation=rule.remediation if outcome == "fail" else None,
             data=to_jsonable(dict(result.data)),
         ))
-        self.mark(checked, outcome)
-        if res is not checked:
-            self.mark(res, outcome)
 
     def crashed(self, res: Optional[Resource], exc: BaseException) -> None:
         """A rule that raised: an SM000 error finding that names the rule (and
