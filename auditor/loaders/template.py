@@ -113,8 +113,11 @@ def load_template(file: str, doc: Document) -> tuple[list[Inventory], list[Input
         scenarios = []
         for values in itertools.product((True, False), repeat=len(used)):
             assignment = dict(zip(used, values))
+            if not _possible(assignment):
+                continue
             label = " and ".join(
-                f"{probe.seen_atoms[k]}" if v else f"not ({probe.seen_atoms[k]})" for k, v in assignment.items()
+                f"{probe.seen_atoms[k]}" if v else f"not ({probe.seen_atoms[k]})"
+                for k, v in assignment.items() if v or not _implied_false(k, assignment)
             )
             scenarios.append((label, assignment))
 
@@ -130,6 +133,43 @@ def load_template(file: str, doc: Document) -> tuple[list[Inventory], list[Input
                 inv.add(res)
         inventories.append(inv)
     return inventories, problems
+
+
+def _possible(assignment: dict[str, bool]) -> bool:
+    """False when two true atoms give one value two different literals
+    (``Env = 'prod'`` and ``Env = 'dev'``): no deployment sees that scenario."""
+    import json
+
+    bound: dict[str, Any] = {}
+    for key, value in assignment.items():
+        if not value:
+            continue
+        a, b = json.loads(key)
+        if isinstance(a, str) == isinstance(b, str):
+            continue  # two literals or two unknowns: nothing to pin
+        sym, literal = (b, a) if isinstance(a, str) else (a, b)
+        name = json.dumps(sym, sort_keys=True)
+        if bound.setdefault(name, literal) != literal:
+            return False
+    return True
+
+
+def _implied_false(key: str, assignment: dict[str, bool]) -> bool:
+    """A false atom that a true one already implies (``Env = 'prod'`` makes
+    ``Env = 'dev'`` false): left out of scenario labels."""
+    import json
+
+    a, b = json.loads(key)
+    if isinstance(a, str) == isinstance(b, str):
+        return False
+    sym = json.dumps(b if isinstance(a, str) else a, sort_keys=True)
+    for other, value in assignment.items():
+        if value and other != key:
+            c, d = json.loads(other)
+            if isinstance(c, str) != isinstance(d, str) and json.dumps(d if isinstance(c, str) else c,
+                                                                        sort_keys=True) == sym:
+                return True
+    return False
 
 
 def _touch_conditions(resolver: Resolver, resources: dict) -> None:

@@ -359,3 +359,27 @@ def test_scenarios_are_capped():
         containers = inv.models[0].Containers
         assert isinstance(containers, Unknown)
         assert containers.reason.startswith("Containers.") and "cannot decide whether" in containers.reason
+
+
+def test_scenarios_never_give_one_parameter_two_values():
+    text = textwrap.dedent("""\
+        Parameters:
+          Enc: {Type: String}
+        Conditions:
+          IsZero: !Equals [!Ref Enc, "0"]
+          IsOne: !Equals [!Ref Enc, "1"]
+        Resources:
+          Config:
+            Type: AWS::SageMaker::EndpointConfig
+            Properties:
+              KmsKeyId: !If [IsZero, zero, !If [IsOne, one, other]]
+        """)
+    invs, problems = load_template("t.yaml", load_yaml(text)[0])
+    assert problems == []
+    seen = {(inv.scenario, inv.endpoint_configs[0].KmsKeyId) for inv in invs}
+    # Enc = '0' and Enc = '1' at once is impossible, so 3 scenarios, not 4
+    assert seen == {
+        ("parameter Enc = '0'", "zero"),
+        ("parameter Enc = '1'", "one"),
+        ("not (parameter Enc = '0') and not (parameter Enc = '1')", "other"),
+    }
