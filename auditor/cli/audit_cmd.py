@@ -79,5 +79,5 @@ def audit(fmt, output, config_path, fail_on, profile, regions, all_regions, role
                    f"{result.attempts} HTTP attempt(s), {result.seconds:.1f}s", err=True)
         for op, n in result.operations.items():
             click.echo(f"  {op}: {n}", err=True)
-    write(render(doc, fmt, color=use_color(output)), output)
+    write(render(doc, fmt, color=use_color(output), fail_on=threshold), output)
     return int(for_findings(doc.findings, threshold))
