@@ -127,6 +127,16 @@ class Action:
         """Option defaults taken from the remediated rules' configured params."""
         return {}
 
+    def state_problem(self, ep: Optional[dict[str, Any]]) -> Optional[str]:
+        """Why the endpoint's state keeps this action off it (None: it may act).
+        The one place ``valid_states`` is enforced, at plan and apply time."""
+        status = ep.get("EndpointStatus") if ep else None
+        if not status:
+            return "endpoint no longer exists"
+        if status not in self.valid_states:
+            return f"endpoint is {status}; {self.name} acts only on {'/'.join(self.valid_states)} endpoints"
+        return None
+
     def plan(self, ctx: Context, targets: list[Target]) -> Iterable[Change | Skip]:
         raise NotImplementedError
 

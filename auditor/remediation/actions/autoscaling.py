@@ -172,12 +172,9 @@ class ApplyAutoscaling(Action):
         for t in targets:
             sm = ctx.clients.sm(t.account, t.region)
             ep = aws.describe_endpoint(sm, t.endpoint)
-            if ep is None:
-                yield Skip(self.name, t.endpoint, t.account, t.region, "endpoint no longer exists")
-                continue
-            if ep["EndpointStatus"] not in self.valid_states:
-                yield Skip(self.name, t.endpoint, t.account, t.region,
-                           f"endpoint is {ep['EndpointStatus']}; this action acts only on InService endpoints")
+            why = self.state_problem(ep)
+            if why:
+                yield Skip(self.name, t.endpoint, t.account, t.region, why)
                 continue
             aas = ctx.clients.aas(t.account, t.region)
             for row in aws.variant_rows(ep):
@@ -205,12 +202,7 @@ class ApplyAutoscaling(Action):
 
     def precheck(self, ctx: Context, change: Change, current: dict[str, Any]) -> Optional[str]:
         ep, _ = self._variant(change)
-        d = aws.describe_endpoint(ctx.clients.sm(change.account, change.region), ep)
-        if d is None:
-            return "endpoint no longer exists"
-        if d["EndpointStatus"] not in self.valid_states:
-            return f"endpoint is {d['EndpointStatus']}, not InService"
-        return None
+        return self.state_problem(aws.describe_endpoint(ctx.clients.sm(change.account, change.region), ep))
 
     def apply(self, ctx: Context, change: Change, current: dict[str, Any]) -> dict[str, Any]:
         aas = ctx.clients.aas(change.account, change.region)

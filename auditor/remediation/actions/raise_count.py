@@ -39,12 +39,9 @@ class RaiseInstanceCount(Action):
         for t in targets:
             sm = ctx.clients.sm(t.account, t.region)
             ep = aws.describe_endpoint(sm, t.endpoint)
-            if ep is None:
-                yield Skip(self.name, t.endpoint, t.account, t.region, "endpoint no longer exists")
-                continue
-            if ep["EndpointStatus"] not in self.valid_states:
-                yield Skip(self.name, t.endpoint, t.account, t.region,
-                           f"endpoint is {ep['EndpointStatus']}; counts change only on InService endpoints")
+            why = self.state_problem(ep)
+            if why:
+                yield Skip(self.name, t.endpoint, t.account, t.region, why)
                 continue
             for r in aws.variant_rows(ep):
                 v = r["VariantName"]
@@ -80,10 +77,7 @@ class RaiseInstanceCount(Action):
 
     def precheck(self, ctx: Context, change: Change, current: dict[str, Any]) -> Optional[str]:
         name, _ = self._split(change)
-        ep = aws.describe_endpoint(ctx.clients.sm(change.account, change.region), name)
-        if ep is None or ep["EndpointStatus"] not in self.valid_states:
-            return f"endpoint is {ep['EndpointStatus'] if ep else 'gone'}, not InService"
-        return None
+        return self.state_problem(aws.describe_endpoint(ctx.clients.sm(change.account, change.region), name))
 
     def _set(self, ctx: Context, change: Change, count: int) -> None:
         name, var = self._split(change)

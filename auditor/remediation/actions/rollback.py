@@ -93,9 +93,9 @@ class RollbackVariants(Action):
                                "with --endpoint/--variant, or the earlier config with --to-config")
                 if not bad:
                     continue
-            if ep["EndpointStatus"] not in self.valid_states:
-                yield Skip(self.name, t.endpoint, t.account, t.region,
-                           f"endpoint is {ep['EndpointStatus']}; weights change only on InService endpoints")
+            why = self.state_problem(ep)
+            if why:
+                yield Skip(self.name, t.endpoint, t.account, t.region, why)
                 continue
             if len(rows) < 2:
                 yield Skip(self.name, t.endpoint, t.account, t.region,
@@ -135,9 +135,9 @@ class RollbackVariants(Action):
         if aws.describe_endpoint_config(sm, cfg) is None:
             yield Skip(self.name, t.endpoint, t.account, t.region, f"endpoint config {cfg} does not exist")
             return
-        if ep["EndpointStatus"] not in self.valid_states:
-            yield Skip(self.name, t.endpoint, t.account, t.region,
-                       f"endpoint is {ep['EndpointStatus']}; it can be updated only when InService")
+        why = self.state_problem(ep)
+        if why:
+            yield Skip(self.name, t.endpoint, t.account, t.region, why)
             return
         yield Change(action=self.name, kind="config", resource=ep["EndpointArn"], name=t.endpoint,
                      account=t.account, region=t.region,

@@ -82,10 +82,9 @@ class StopIdleEndpoints(Action):
     # -- what protects an endpoint ------------------------------------
     def protection(self, ctx: Context, state: dict[str, Any]) -> Optional[str]:
         o: Options = ctx.opts(self)
-        if not state.get("EndpointStatus"):
-            return "endpoint no longer exists"
-        if state["EndpointStatus"] not in self.valid_states:
-            return f"endpoint is {state['EndpointStatus']}; only InService endpoints are stopped"
+        why = self.state_problem(state)
+        if why:
+            return why
         for key in o.always_on_tags:
             v = state["Tags"].get(key)
             if v is not None and v.strip().lower() not in FALSE:
