@@ -100,6 +100,18 @@ class Context:
 
         return is_production(res, self.inventory, self.settings)
 
+    def production_gate(self, res: "Resource", subject: Optional[str] = None,
+                        prod: Any = None) -> tuple[bool, Optional["Undecided"]]:
+        """For production-only checks: (check it?, the Undecided to yield when
+        it cannot be told). ``prod`` is a classification already made."""
+        from .values import why_unknown
+
+        prod = self.production(res) if prod is None else prod
+        if isinstance(prod, bool):
+            return prod, None
+        return False, Undecided(("Tags",), f"cannot tell whether {subject or res.label} is production: "
+                                           f"{why_unknown(prod)}")
+
     @property
     def now(self):
         return self.settings.now

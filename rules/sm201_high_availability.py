@@ -63,11 +63,10 @@ class HighAvailability(Rule):
         min_azs: int = 2
 
     def check(self, res, ctx):
-        prod = ctx.production(res)
-        if prod is False:
-            return
-        if not isinstance(prod, bool):
-            yield Undecided(("Tags",), f"cannot tell whether {res.label} is production: {why_unknown(prod)}")
+        go, undecided = ctx.production_gate(res)
+        if undecided:
+            yield undecided
+        if not go:
             return
         for path, v in res.variants():
             if v.is_serverless:

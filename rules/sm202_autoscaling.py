@@ -112,11 +112,10 @@ class Autoscaling(Rule):
 
     def check(self, res, ctx):
         config = ctx.inv.config_of(res)
-        prod = production_of(res, config, ctx)
-        if prod is False:
-            return
-        if not isinstance(prod, bool):
-            yield Undecided(("Tags",), f"cannot tell whether {res.label} is production: {why_unknown(prod)}")
+        go, undecided = ctx.production_gate(res, prod=production_of(res, config, ctx))
+        if undecided:
+            yield undecided
+        if not go:
             return
         if config is None or isinstance(config, Unknown):
             why = why_unknown(config) if config is not None else "it is not in the inventory"

@@ -92,11 +92,10 @@ class MonitorAndRollback(Rule):
 
     def check(self, res, ctx):
         if self.params.production_only:
-            prod = ctx.production(res)
-            if prod is False:
-                return
-            if not isinstance(prod, bool):
-                yield Undecided(("Tags",), f"cannot tell whether {res.label} is production: {why_unknown(prod)}")
+            go, undecided = ctx.production_gate(res)
+            if undecided:
+                yield undecided
+            if not go:
                 return
         if self.params.require_data_capture:
             yield from self._capture(res, ctx)

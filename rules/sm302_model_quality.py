@@ -91,12 +91,11 @@ class ModelQuality(Rule):
         require_alarm: bool = True
 
     def check(self, res, ctx):
-        prod = ctx.production(res)
-        if prod is False:
-            return
         ep = display(res.name)
-        if not isinstance(prod, bool):
-            yield Undecided(("Tags",), f"cannot tell whether endpoint {ep} is production: {why_unknown(prod)}")
+        go, undecided = ctx.production_gate(res, f"endpoint {ep}")
+        if undecided:
+            yield undecided
+        if not go:
             return
         sure, maybe = ctx.inv.monitoring_schedules_for(res)
         if not sure:

@@ -101,12 +101,11 @@ class AbTesting(Rule):
             return v
 
     def check(self, res, ctx):
-        prod = ctx.production(res)
-        if prod is False:
-            return
         ep = display(res.name)
-        if not isinstance(prod, bool):
-            yield Undecided(("Tags",), f"cannot tell whether endpoint {ep} is production: {why_unknown(prod)}")
+        go, undecided = ctx.production_gate(res, f"endpoint {ep}")
+        if undecided:
+            yield undecided
+        if not go:
             return
         first = float(self.params.ramp[0])
         config = ctx.inv.config_of(res)
