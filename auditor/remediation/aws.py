@@ -90,27 +90,24 @@ def _not_found(e: ClientError) -> bool:
         "Could not find" in msg or "not found" in msg.lower())
 
 
-def describe_endpoint(sm: Any, name: str) -> Optional[dict[str, Any]]:
-    """DescribeEndpoint, or None when the endpoint does not exist."""
+def _describe(call: Any, **kwargs: Any) -> Optional[dict[str, Any]]:
+    """A Describe call's answer, or None when the resource does not exist."""
     try:
-        d = sm.describe_endpoint(EndpointName=name)
+        d = call(**kwargs)
     except ClientError as e:
         if _not_found(e):
             return None
         raise
     d.pop("ResponseMetadata", None)
     return d
+
+
+def describe_endpoint(sm: Any, name: str) -> Optional[dict[str, Any]]:
+    return _describe(sm.describe_endpoint, EndpointName=name)
 
 
 def describe_endpoint_config(sm: Any, name: str) -> Optional[dict[str, Any]]:
-    try:
-        d = sm.describe_endpoint_config(EndpointConfigName=name)
-    except ClientError as e:
-        if _not_found(e):
-            return None
-        raise
-    d.pop("ResponseMetadata", None)
-    return d
+    return _describe(sm.describe_endpoint_config, EndpointConfigName=name)
 
 
 def tags_of(sm: Any, arn: str) -> dict[str, str]:
