@@ -14,7 +14,7 @@ from typing import Optional
 
 from .config import Config
 from .inventory import Inventory
-from .models.findings import GapInfo, ResultDocument, RunInfo
+from .models.findings import ResultDocument, RunInfo
 from .runner import build_ruleset, finish, run_rules, settings_for
 
 
@@ -79,27 +79,6 @@ def metric_plan(rs, now: datetime):
     return MetricPlan(now=now, invocation_hours=max(inv_hours) if inv_hours else None, utilisation_hours=util)
 
 
-def unaudited_findings(gaps) -> list:
-    """A region or account that could not be audited at all is like an
-    unreadable input file for ``scan``: an error finding (SM001), so the run
-    cannot pass the gate by seeing nothing. Narrower gaps only make the
-    verdicts that depend on them unknown."""
-    from .engine import INPUT_RULE, INPUT_SLUG, fingerprint
-    from .models.findings import Finding, Location
-
-    out = []
-    for g in gaps:
-        if g.rules or g.resource:
-            continue
-        what = f"region {g.region} of account {g.account or '(unknown)'}" if g.region else \
-            f"account {g.account or '(unknown)'}"
-        msg = f"{what} could not be audited: {g.error} on {g.service}:{g.operation} ({g.message})"
-        out.append(Finding(rule=INPUT_RULE, slug=INPUT_SLUG, level="error", outcome="error", message=msg,
-                           location=Location(account=g.account, region=g.region),
-                           fingerprint=fingerprint(INPUT_RULE, f"{g.account}/{g.region}", g.operation)))
-    return out
-
-
 def audit(cfg: Config, opts: AuditOptions, today: Optional[date] = None) -> AuditResult:
     import time
 
@@ -131,9 +110,8 @@ def audit(cfg: Config, opts: AuditOptions, today: Optional[date] = None) -> Audi
     run_info = RunInfo(command="audit", targets=[f"{a}/{r}" for a in accounts for r in regions],
                        production=settings.production_all, resources=len(inv.by_key), accounts=accounts,
                        regions=regions, fail_on=opts.fail_on)
-    gaps = [GapInfo(**g.model_dump()) for g in inv.gaps]
     run_info.api_calls = factory.counter.total
-    doc = finish(run_info, rs, fs, es, dict(inv.by_key), cfg, today, gaps=gaps)
+    doc = finish(run_info, rs, fs, es, dict(inv.by_key), cfg, today, gaps=list(inv.gaps))
     ops = {f"{s}:{o}": n for (s, o), n in sorted(factory.counter.calls.items())}
     return AuditResult(doc=doc, inventory=inv, api_calls=factory.counter.total, operations=ops,
                        attempts=factory.counter.attempts, seconds=time.monotonic() - started)

@@ -10,6 +10,8 @@ from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
+from .vocabulary import FailOn, Level
+
 DEFAULT_NAMES = (".sm-audit.yaml", ".sm-audit.yml")
 
 
@@ -23,7 +25,7 @@ class _Strict(BaseModel):
 
 class RuleConfig(_Strict):
     enabled: bool = True
-    level: Optional[Literal["error", "warning", "note"]] = Field(None, alias="severity")
+    level: Optional[Level] = Field(None, alias="severity")
     params: dict[str, Any] = Field(default_factory=dict)
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -52,7 +54,7 @@ class ConfigSuppression(_Strict):
 
 class Config(_Strict):
     version: Literal[1] = 1
-    fail_on: Optional[Literal["error", "warning", "note", "never"]] = None
+    fail_on: Optional[FailOn] = None
     production: ProductionConfig = Field(default_factory=ProductionConfig)
     rules: dict[str, RuleConfig] = Field(default_factory=dict)
     suppressions: list[ConfigSuppression] = Field(default_factory=list)

@@ -19,15 +19,14 @@ from .inventory import Inventory
 from .loaders.errors import InputProblem
 from .models.findings import Evaluation, Finding, Location, ResourceRef
 from .models.inventory import Resource
-from .rulebase import Context, Fail, Rule, Undecided
+from .rulebase import RuleContext, Fail, Rule, Undecided
 from .values import to_jsonable
+from .vocabulary import LEVELS, OUTCOME_RANK
 
 INPUT_RULE = "SM001"
 INPUT_SLUG = "invalid-input"
 RULE_ERROR = "SM000"
 RULE_ERROR_SLUG = "rule-error"
-OUTCOME_RANK = {"pass": 0, "unknown": 1, "fail": 2, "error": 3}
-LEVELS = ("error", "warning", "note")
 
 
 def format_path(path: Iterable[Any]) -> str:
@@ -113,6 +112,24 @@ def problem_finding(p: InputProblem, inv: Optional[Inventory] = None,
     )
 
 
+def unaudited_findings(gaps) -> list:
+    """A region or account that could not be audited at all is like an
+    unreadable input file for ``scan``: an error finding (SM001), so the run
+    cannot pass the gate by seeing nothing. Narrower gaps only make the
+    verdicts that depend on them unknown."""
+    out = []
+    for g in gaps:
+        if g.rules or g.resource:
+            continue
+        what = f"region {g.region} of account {g.account or '(unknown)'}" if g.region else \
+            f"account {g.account or '(unknown)'}"
+        msg = f"{what} could not be audited: {g.error} on {g.service}:{g.operation} ({g.message})"
+        out.append(Finding(rule=INPUT_RULE, slug=INPUT_SLUG, level="error", outcome="error", message=msg,
+                           location=Location(account=g.account, region=g.region),
+                           fingerprint=fingerprint(INPUT_RULE, f"{g.account}/{g.region}", g.operation)))
+    return out
+
+
 class _Collector:
     def __init__(self, inv: Inventory, rule: Rule) -> None:
         self.inv = inv
@@ -194,11 +211,11 @@ class _Collector:
 
 
 def evaluate(inv: Inventory, rules: list[Rule], ctx_factory) -> tuple[list[Finding], list[Evaluation]]:
-    """Run ``rules`` over ``inv``. ``ctx_factory(rule)`` builds each rule's Context."""
+    """Run ``rules`` over ``inv``. ``ctx_factory(rule)`` builds each rule's RuleContext."""
     findings: list[Finding] = []
     evaluations: list[Evaluation] = []
     for rule in rules:
-        ctx: Context = ctx_factory(rule, inv)
+        ctx: RuleContext = ctx_factory(rule, inv)
         col = _Collector(inv, rule)
         if "static" not in rule.scope and not inv.complete:
             continue  # live-only rules say nothing about templates

@@ -13,7 +13,7 @@ class Exit(IntEnum):
     INTERNAL = 3  # a bug in sm-audit
 
 
-LEVEL_RANK = {"note": 1, "warning": 2, "error": 3}
+from .vocabulary import LEVEL_RANK
 
 
 def for_findings(findings: Iterable, fail_on: str) -> Exit:

@@ -11,11 +11,9 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any, Iterable, Iterator, Optional
 
-from .loaders.marked import Span
 from .models.inventory import (
     KINDS,
     Alarm,
-    CoverageGap,
     Endpoint,
     EndpointConfig,
     MetricSeries,
@@ -25,6 +23,8 @@ from .models.inventory import (
     ScalableTarget,
     ScalingPolicy,
 )
+from .models.gaps import CoverageGap
+from .models.positions import Span
 from .values import Str, Sym, Unknown, is_known, same
 
 SAGEMAKER_DIMENSION = "sagemaker:variant:DesiredInstanceCount"

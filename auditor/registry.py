@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
 from .rulebase import ID_RE, SLUG_RE, Rule
+from .vocabulary import LEVELS
 
 ENTRY_POINT_GROUP = "sm_audit.rules"
 BUILTIN_MODULE = "rules"
-LEVELS = ("error", "warning", "note")
 
 
 class RegistryError(Exception):

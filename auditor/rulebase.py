@@ -85,7 +85,7 @@ class Undecided:
 Result = Fail | Undecided
 
 
-class Context:
+class RuleContext:
     """What a rule sees besides the resource: the inventory, its options and
     the run's settings (production classification lives here, once)."""
 
@@ -137,15 +137,15 @@ class Rule:
         self.params = params if params is not None else self.Params()
 
     # -- to implement ---------------------------------------------------
-    def check(self, res: "Resource", ctx: Context) -> Iterable[Result]:
+    def check(self, res: "Resource", ctx: RuleContext) -> Iterable[Result]:
         return ()
 
-    def check_inventory(self, ctx: Context) -> Iterable[tuple["Resource", Result]]:
+    def check_inventory(self, ctx: RuleContext) -> Iterable[tuple["Resource", Result]]:
         """Account-level checks that have no single resource to start from;
         yields (resource, result). Default: nothing."""
         return ()
 
-    def applies(self, ctx: Context) -> bool:
+    def applies(self, ctx: RuleContext) -> bool:
         """False when the rule cannot run on this source (e.g. live-only)."""
         return True
 

@@ -9,11 +9,11 @@ from typing import Iterable, Optional
 
 from . import __version__
 from .config import Config, ConfigError, check_rule_ids, rule_params
-from .engine import RULE_ERROR, RULE_ERROR_SLUG, evaluate, fingerprint, merge_scenarios
+from .engine import RULE_ERROR, RULE_ERROR_SLUG, evaluate, fingerprint, merge_scenarios, unaudited_findings
 from .inventory import Inventory
 from .models.findings import Evaluation, Finding, Location, ResultDocument, RuleInfo, RunInfo
 from .models.inventory import Resource
-from .rulebase import Context, Rule
+from .rulebase import RuleContext, Rule
 from .settings import Settings
 from . import suppress
 
@@ -102,7 +102,7 @@ def _settings_at(settings: Settings, inv: Inventory) -> Settings:
         return settings
 
 
-class _SharedContext(Context):
+class _SharedContext(RuleContext):
     """Every rule asks whether a resource is production; within one
     inventory the answer is the same for all of them, so it is computed once."""
 
@@ -121,7 +121,7 @@ def run_rules(inventories: list[Inventory], rs: Ruleset, settings: Settings) -> 
     """Rules over the scenario inventories of one source, merged."""
     caches: dict[int, tuple[Settings, dict]] = {}
 
-    def ctx(rule: Rule, inv: Inventory) -> Context:
+    def ctx(rule: Rule, inv: Inventory) -> RuleContext:
         if id(inv) not in caches:
             caches[id(inv)] = (_settings_at(settings, inv), {})
         at, cache = caches[id(inv)]
@@ -135,8 +135,6 @@ def run_rules(inventories: list[Inventory], rs: Ruleset, settings: Settings) -> 
         return [], []
     fs, es = merge_scenarios(runs)
     if inventories[0].gaps:
-        from .audit import unaudited_findings  # live inventories and their snapshots
-
         fs.extend(unaudited_findings(inventories[0].gaps))
     return fs, es
 

@@ -62,7 +62,8 @@ def serve(n: int, delay: float, conn) -> None:  # noqa: ANN001 - multiprocessing
     import logging
 
     from auditor.live import moto_ext
-    from auditor.live.server import LatencyProxy, LocalServer
+    from auditor.live.server import LocalServer
+    from latency_proxy import LatencyProxy
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     moto_ext.install()

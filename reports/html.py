@@ -25,7 +25,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from auditor.docs import with_doc
-from auditor.models.findings import LEVEL_ORDER, Finding, ResultDocument
+from auditor.models.findings import Finding, ResultDocument
+from auditor.vocabulary import LEVEL_RANK, LEVELS, OUTCOMES
 
 from . import summary as S
 
@@ -170,7 +171,7 @@ def context(doc: ResultDocument, baseline: Any = None, fail_on: Optional[str] = 
     suppressed = [f for f in doc.findings if f.suppression]
     gate = S.gated(doc.findings, fail_on)
     by_level = S.tally(rows, lambda r: r.level)
-    sev = {lv: by_level.get(lv, Counter()) for lv in S.LEVELS}
+    sev = {lv: by_level.get(lv, Counter()) for lv in LEVELS}
     plan = doc.plan or None
     changes = []
     if plan:
@@ -178,9 +179,9 @@ def context(doc: ResultDocument, baseline: Any = None, fail_on: Optional[str] = 
             if isinstance(c, dict):
                 changes.append(dict(c, diff=_diff_rows(c.get("before"), c.get("after"))))
     findings = []
-    for i, f in enumerate(sorted(active, key=lambda f: (-LEVEL_ORDER.get(_kind(f), 0), f.sort_key()))):
+    for i, f in enumerate(sorted(active, key=lambda f: (-LEVEL_RANK.get(_kind(f), 0), f.sort_key()))):
         findings.append({"f": f, "n": i + 1, "kind": _kind(f), "where": _where(f),
-                         "rank": LEVEL_ORDER.get(_kind(f), 0), "rule": rules.get(f.rule)})
+                         "rank": LEVEL_RANK.get(_kind(f), 0), "rule": rules.get(f.rule)})
     counts = S.finding_counts(doc.findings)
     return {
         "title": title or f"sm-audit {doc.run.command} report",
@@ -198,7 +199,7 @@ def context(doc: ResultDocument, baseline: Any = None, fail_on: Optional[str] = 
         "group_table": S.tally(rows, lambda r: r.group),
         "group_name": "Account / region" if doc.run.command not in ("scan",) and not doc.run.files_scanned
         else "File",
-        "outcomes": S.OUTCOMES,
+        "outcomes": OUTCOMES,
         "rules": rules,
         "chart": _chart(doc.findings),
         "gaps": doc.gaps,

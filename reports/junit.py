@@ -16,7 +16,8 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from typing import Any, Optional
 
-from auditor.models.findings import LEVEL_ORDER, Finding, ResultDocument
+from auditor.models.findings import Finding, ResultDocument
+from auditor.vocabulary import LEVEL_RANK
 
 from . import summary as S
 
@@ -38,7 +39,7 @@ def _line(f: Finding) -> str:
 
 def render(doc: ResultDocument, fail_on: Optional[str] = None, baseline: Any = None, **_options) -> str:
     fail_on = fail_on or doc.run.fail_on or "error"
-    threshold = LEVEL_ORDER.get(fail_on, 99)  # "never": nothing gates
+    threshold = LEVEL_RANK.get(fail_on, 99)  # "never": nothing gates
     titles = {r.id: r.title for r in doc.rules}
     rows = S.rows(doc)
     unchanged = set()
@@ -71,12 +72,12 @@ def render(doc: ResultDocument, fail_on: Optional[str] = None, baseline: Any = N
                 counts["errors"] += 1
             elif r.outcome == "fail":
                 failing = [f for f in active if f.outcome in ("fail", "error")]
-                gating = [f for f in failing if LEVEL_ORDER[f.level] >= threshold]
+                gating = [f for f in failing if LEVEL_RANK[f.level] >= threshold]
                 if gating:
                     el = ET.SubElement(case, "failure", message=_x(gating[0].message), type=gating[0].level)
                     el.text = _x(text)
                     counts["failures"] += 1
-                elif not failing and LEVEL_ORDER.get(r.level, 0) >= threshold:
+                elif not failing and LEVEL_RANK.get(r.level, 0) >= threshold:
                     # the engine failed this resource through a finding on a related one
                     el = ET.SubElement(case, "failure", type=r.level,
                                        message="failed through a finding on a related resource (see this rule's "

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from auditor.models.findings import LEVEL_ORDER, Finding, ResultDocument
+from auditor.models.findings import Finding, ResultDocument
+from auditor.vocabulary import LEVEL_RANK
 
 from . import summary as S
 
@@ -91,7 +92,7 @@ def render(doc: ResultDocument, fail_on: Optional[str] = None, baseline: Any = N
         head += ["", "</details>", ""]
 
     active = sorted((f for f in doc.findings if not f.suppression),
-                    key=lambda f: (-LEVEL_ORDER.get(_kind(f), 0), f.sort_key()))
+                    key=lambda f: (-LEVEL_RANK.get(_kind(f), 0), f.sort_key()))
     # sections: (lines before the rows, rows, lines after); rows are cut to fit the limit
     sections: list[tuple[list[str], list[str], list[str], str]] = []
     if active:

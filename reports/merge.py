@@ -14,7 +14,7 @@ from typing import Iterable
 
 from pydantic import ValidationError
 
-from auditor.engine import OUTCOME_RANK
+from auditor.vocabulary import OUTCOME_RANK
 from auditor.models.findings import Finding, ResultDocument, RunInfo
 
 
@@ -113,7 +113,7 @@ def merge(docs: list[ResultDocument]) -> ResultDocument:
 
 
 def _rank(outcome: str) -> int:
-    return {"suppressed": 0.5}.get(outcome, OUTCOME_RANK.get(outcome, 0))
+    return OUTCOME_RANK.get(outcome, 0)
 
 
 @dataclass

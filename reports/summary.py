@@ -8,11 +8,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from auditor.models.findings import LEVEL_ORDER, Finding, ResultDocument
-
-OUTCOMES = ("fail", "error", "unknown", "suppressed", "pass")
-OUTCOME_RANK = {"pass": 0, "suppressed": 1, "unknown": 2, "fail": 3, "error": 4}
-LEVELS = ("error", "warning", "note")
+from auditor.models.findings import Finding, ResultDocument
+from auditor.vocabulary import LEVEL_RANK, OUTCOME_RANK
 
 
 @dataclass
@@ -89,7 +86,7 @@ def rows(doc: ResultDocument) -> list[Row]:
     for row in out.values():
         active = [f for f in row.findings if not f.suppression and f.outcome in ("fail", "error")]
         if active:
-            row.level = max((f.level for f in active), key=lambda lv: LEVEL_ORDER[lv])
+            row.level = max((f.level for f in active), key=lambda lv: LEVEL_RANK[lv])
     return sorted(out.values(), key=lambda r: (r.rule, r.group, r.resource))
 
 
@@ -117,7 +114,7 @@ def gated(findings: list[Finding], fail_on: str) -> list[Finding]:
     """The findings that make the exit code 1 at ``fail_on`` (same rule as auditor.exitcodes)."""
     if fail_on == "never":
         return []
-    threshold = LEVEL_ORDER[fail_on]
+    threshold = LEVEL_RANK[fail_on]
     return [f for f in findings if f.suppression is None and f.outcome in ("fail", "error")
-            and LEVEL_ORDER[f.level] >= threshold]
+            and LEVEL_RANK[f.level] >= threshold]
 

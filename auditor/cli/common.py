@@ -7,8 +7,9 @@ from typing import Callable, Optional
 
 import click
 
+from ..vocabulary import FAIL_ON
+
 FORMATS = ("text", "json", "sarif", "html", "junit", "markdown")
-FAIL_ON = ("error", "warning", "note", "never")
 
 
 def output_options(f: Callable) -> Callable:

@@ -16,7 +16,7 @@ from typing import Any, Optional
 import click
 
 from ..exitcodes import Exit
-from .common import FORMATS, use_color, write
+from .common import FAIL_ON, FORMATS, use_color, write
 
 
 def stdin_is_tty() -> bool:
@@ -89,7 +89,7 @@ def _session(profile: Optional[str], region: Optional[str]):
 @click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None)
-@click.option("--fail-on", type=click.Choice(("error", "warning", "note", "never")), default=None,
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default=None,
               help="Passed to the audit that finds what to remediate.")
 def remediate(do_apply, yes, rules, endpoints, variant, baseline, to_config, max_changes, journal_path,
               continue_on_error, sets, findings_path, profile, regions, production, sandbox, fmt, output,

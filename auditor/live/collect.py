@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Optional
 
 from ..models import inventory as m
+from ..models.gaps import CoverageGap
 from ..values import Unknown
 from . import faults
 from .shape import described, meta, tag_dict
@@ -40,7 +41,7 @@ class RegionUnavailable(Exception):
 class Collected:
     resources: list[m.Resource] = field(default_factory=list)
     metrics: list[m.MetricSeries] = field(default_factory=list)
-    gaps: list[m.CoverageGap] = field(default_factory=list)
+    gaps: list[CoverageGap] = field(default_factory=list)
 
 
 def _op(client: Any, method: str) -> str:
@@ -67,7 +68,7 @@ class RegionCollector:
             self._clients[service] = self.factory.client(self.session, service, self.region)
         return self._clients[service]
 
-    def _call(self, service: str, method: str, fail: Callable[[BaseException], list[m.CoverageGap]] | None = None,
+    def _call(self, service: str, method: str, fail: Callable[[BaseException], list[CoverageGap]] | None = None,
               ok_errors: tuple[str, ...] = (), **kw: Any) -> Any:
         """One API call; on failure record gaps (default: region-wide for the
         rules that depend on the operation) and return None. Errors in
@@ -98,7 +99,7 @@ class RegionCollector:
         return items
 
     def _gap(self, service: str, op: str, e: BaseException, resource: Optional[str] = None,
-             rules: Optional[list[str]] = None, note: str = "") -> m.CoverageGap:
+             rules: Optional[list[str]] = None, note: str = "") -> CoverageGap:
         return faults.gap(self.account, self.region, service, op, e, resource=resource, rules=rules, note=note)
 
     def add(self, res: m.Resource) -> None:

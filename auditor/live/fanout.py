@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-from ..models.inventory import CoverageGap
+from ..models.gaps import CoverageGap
 from . import faults
 from .account import ACCOUNT_RULES, AccountCollector
 from .collect import Collected, RegionCollector, RegionUnavailable

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from ..models.inventory import CoverageGap
+from ..models.gaps import CoverageGap
 
 # (service, operation) -> the rules whose verdicts need its answer.
 # Resource kinds an API's failure touches, where narrower than "every resource

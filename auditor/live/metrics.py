@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any, Optional
 
 from ..models import inventory as m
+from ..models.gaps import CoverageGap
 from . import faults
 from .shape import iso
 
@@ -100,7 +101,7 @@ class MetricPlan:
         for qid, (e, variant, (ns, metric, stat), _) in ids.items():
             code = status.get(qid)
             if code not in ("Complete", "PartialData"):
-                col.out.gaps.append(m.CoverageGap(
+                col.out.gaps.append(CoverageGap(
                     account=col.account, region=col.region, service="cloudwatch", operation="GetMetricData",
                     resource=e.meta.arn, rules=METRIC_RULES, error=code or "MissingResult",
                     message=f"{metric} of variant {variant}: CloudWatch returned status {code or 'nothing'}"))

@@ -17,10 +17,12 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 import yaml
 from cfn_tools.yaml_loader import FN_PREFIX, UNCONVERTED_SUFFIXES
+
+from ..models.positions import Span
 
 try:  # libyaml when present: ~15x faster composing
     _CLoader = yaml.CSafeLoader
@@ -58,16 +60,6 @@ MAX_DEPTH = 200
 MAX_NODES = 1_000_000
 
 Path = tuple  # tuple[str | int, ...]
-
-
-class Span(NamedTuple):
-    """1-based start and end of a property (a tuple: cheap to make by the
-    ten thousand)."""
-
-    line: int
-    column: int
-    end_line: int
-    end_column: int
 
 
 class LoadError(Exception):

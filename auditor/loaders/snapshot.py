@@ -10,7 +10,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..inventory import Inventory
-from ..models.inventory import KINDS, CoverageGap, MetricSeries
+from ..models.gaps import CoverageGap
+from ..models.inventory import KINDS, MetricSeries
 from ..values import to_jsonable
 from .errors import InputProblem
 

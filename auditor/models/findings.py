@@ -7,9 +7,8 @@ from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Level = Literal["error", "warning", "note"]
-Outcome = Literal["fail", "unknown", "error"]  # error: the input or a rule broke
-LEVEL_ORDER = {"note": 1, "warning": 2, "error": 3}
+from .gaps import CoverageGap
+from ..vocabulary import EvaluationOutcome, FindingOutcome, Level
 
 RESULT_SCHEMA = "https://sm-audit.dev/schemas/result-v1.json"
 
@@ -59,7 +58,7 @@ class Finding(BaseModel):
     rule: str  # SM201
     slug: str  # high-availability
     level: Level
-    outcome: Outcome = "fail"
+    outcome: FindingOutcome = "fail"
     message: str
     resource: Optional[ResourceRef] = None
     path: str = ""  # property path, e.g. ProductionVariants[0].InitialInstanceCount
@@ -92,7 +91,7 @@ class Evaluation(BaseModel):
 
     rule: str
     resource: str  # resource key
-    outcome: Literal["pass", "fail", "unknown", "error", "suppressed"]
+    outcome: EvaluationOutcome
 
 
 class RuleDoc(BaseModel):
@@ -120,18 +119,6 @@ class RuleInfo(BaseModel):
     plugin: Optional[str] = None  # distribution of a third-party pack
 
 
-class GapInfo(BaseModel):
-    account: Optional[str] = None
-    region: Optional[str] = None
-    service: str = ""
-    operation: str = ""
-    resource: Optional[str] = None
-    kinds: list[str] = Field(default_factory=list)  # resource kinds it affects (empty: all)
-    rules: list[str] = Field(default_factory=list)
-    error: str = ""
-    message: str = ""
-
-
 class RunInfo(BaseModel):
     command: str  # scan | audit | remediate
     targets: list[str] = Field(default_factory=list)
@@ -152,7 +139,7 @@ class ResultDocument(BaseModel):
     rules: list[RuleInfo] = Field(default_factory=list)
     findings: list[Finding] = Field(default_factory=list)
     evaluations: list[Evaluation] = Field(default_factory=list)
-    gaps: list[GapInfo] = Field(default_factory=list)
+    gaps: list[CoverageGap] = Field(default_factory=list)
     plan: Optional[dict[str, Any]] = None  # remediation plan, when there is one
 
     model_config = ConfigDict(populate_by_name=True)

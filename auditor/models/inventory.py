@@ -572,20 +572,6 @@ class MetricSeries(BaseModel):
     values: list[float] = Field(default_factory=list)
 
 
-class CoverageGap(BaseModel):
-    """Something the audit could not see: makes the affected verdicts unknown."""
-
-    account: Optional[str] = None
-    region: Optional[str] = None
-    service: str = ""
-    operation: str = ""
-    resource: Optional[str] = None  # ARN/name, or None for a whole region/account
-    kinds: list[str] = Field(default_factory=list)  # resource kinds it affects
-    rules: list[str] = Field(default_factory=list)  # rule IDs it affects (empty: any)
-    error: str = ""  # AccessDenied, Throttling, EndpointConnectionError ...
-    message: str = ""
-
-
 RESOURCE_TYPES: tuple[type[Resource], ...] = (
     Model,
     EndpointConfig,

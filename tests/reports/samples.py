@@ -9,8 +9,9 @@ from datetime import date
 from pathlib import Path
 
 from auditor.config import parse
-from auditor.models.findings import (Evaluation, Finding, GapInfo, Location, ResourceRef, ResultDocument,
+from auditor.models.findings import (Evaluation, Finding, Location, ResourceRef, ResultDocument,
                                      RuleInfo, RunInfo, SuppressionInfo)
+from auditor.models.gaps import CoverageGap
 from auditor.scan import scan
 
 TODAY = date(2026, 11, 22)
@@ -158,7 +159,7 @@ def live_doc() -> ResultDocument:
         rules=sorted([SM201.info(), sec, engine], key=lambda r: r.id),
         findings=sorted(findings, key=Finding.sort_key),
         evaluations=evaluations,
-        gaps=[GapInfo(account="111111111111", region="us-east-1", service="iam", operation="GetPolicyVersion",
+        gaps=[CoverageGap(account="111111111111", region="us-east-1", service="iam", operation="GetPolicyVersion",
                       resource=ARN_POLICY, rules=["SM402"], error="AccessDenied", message=f"denied {SCRIPT}")],
         plan=plan,
     )

@@ -1,7 +1,8 @@
 """SM402 access-control: wildcard invoke grants, admin execution roles, CloudTrail (live)."""
 
 from auditor.inventory import Inventory
-from auditor.models.inventory import CoverageGap, Endpoint, IamRole, Model, Trail
+from auditor.models.gaps import CoverageGap
+from auditor.models.inventory import Endpoint, IamRole, Model, Trail
 from tests.conftest import CORPUS, FIXTURES
 
 from .helpers import evaluate_inventory, live_meta, scan_file, scan_text, summary

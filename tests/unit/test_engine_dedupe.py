@@ -4,7 +4,7 @@ different findings on one property keep distinct fingerprints."""
 from auditor.engine import evaluate
 from auditor.inventory import Inventory
 from auditor.models.inventory import Endpoint, Meta
-from auditor.rulebase import Context, Fail, Rule
+from auditor.rulebase import RuleContext, Fail, Rule
 from auditor.settings import Settings
 
 
@@ -23,7 +23,7 @@ def test_duplicates_collapse_and_fingerprints_stay_unique():
     for n in ("a", "b"):
         arn = f"arn:aws:sagemaker:us-east-1:1:endpoint/{n}"
         inv.add(Endpoint(meta=Meta(key=arn, type="AWS::SageMaker::Endpoint", arn=arn), EndpointName=n))
-    fs, es = evaluate(inv, [_Twice()], lambda r, i: Context(i, r.params, Settings()))
+    fs, es = evaluate(inv, [_Twice()], lambda r, i: RuleContext(i, r.params, Settings()))
     assert [f.message for f in fs] == ["same words", "other words"]
     assert len({f.fingerprint for f in fs}) == 2
     assert {(e.resource.rsplit("/", 1)[-1], e.outcome) for e in es} == {("a", "fail"), ("b", "fail")}

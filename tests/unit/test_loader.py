@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from auditor.loaders.marked import MAX_DEPTH, LoadError, Span, load_json, load_text, load_yaml
+from auditor.loaders.marked import MAX_DEPTH, LoadError, load_json, load_text, load_yaml
+from auditor.models.positions import Span
 
 
 def pos(doc, *path):
