@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from .inventory import Inventory
-from .models.inventory import EndpointConfig, Model, Resource
+from .models.resources import EndpointConfig, Model, Resource
 from .settings import Settings
 from .values import Unknown, is_known, why_unknown
 

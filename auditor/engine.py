@@ -18,7 +18,7 @@ from typing import Any, Iterable, Optional
 from .inventory import Inventory
 from .loaders.errors import InputProblem
 from .models.findings import Evaluation, Finding, Location, ResourceRef
-from .models.inventory import Resource
+from .models.resources import Resource
 from .rulebase import RuleContext, Fail, Rule, Undecided
 from .values import to_jsonable
 from .vocabulary import LEVELS, OUTCOME_RANK

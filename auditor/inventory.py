@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any, Iterable, Iterator, Optional
 
-from .models.inventory import (
+from .models.resources import (
     KINDS,
     Alarm,
     Endpoint,

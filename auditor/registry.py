@@ -82,7 +82,7 @@ def validate(cls: Any) -> None:
         raise RegistryError(f"{name}: a rule needs a title and the policy text it enforces")
     if not cls.targets and cls.check_inventory is Rule.check_inventory:
         raise RegistryError(f"{name}: declares no target resource kinds and no check_inventory")
-    from .models.inventory import KINDS
+    from .models.resources import KINDS
 
     targets = cls.targets
     if isinstance(targets, str) or not isinstance(targets, (tuple, list)) or \

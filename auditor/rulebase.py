@@ -41,7 +41,7 @@ from .models.findings import Level, RuleDoc, RuleInfo
 
 if TYPE_CHECKING:  # pragma: no cover
     from .inventory import Inventory
-    from .models.inventory import Resource
+    from .models.resources import Resource
     from .settings import Settings
 
 ID_RE = re.compile(r"^[A-Z][A-Z0-9]{1,7}[0-9]{3,4}$")

@@ -12,7 +12,7 @@ from .config import Config, ConfigError, check_rule_ids, rule_params
 from .engine import RULE_ERROR, RULE_ERROR_SLUG, evaluate, fingerprint, merge_scenarios, unaudited_findings
 from .inventory import Inventory
 from .models.findings import Evaluation, Finding, Location, ResultDocument, RuleInfo, RunInfo
-from .models.inventory import Resource
+from .models.resources import Resource
 from .rulebase import RuleContext, Rule
 from .settings import Settings
 from . import suppress

@@ -10,7 +10,7 @@ from typing import Iterable, Optional
 
 from .config import Config
 from .models.findings import Finding, SuppressionInfo
-from .models.inventory import Resource, Suppression
+from .models.resources import Resource, Suppression
 
 
 def _parse_date(s: Optional[str]) -> Optional[date]:

@@ -6,7 +6,7 @@ import re
 from fnmatch import fnmatchcase
 from typing import Any, Iterator, Optional
 
-from auditor.models.inventory import Meta, Resource
+from auditor.models.resources import Meta, Resource
 from auditor.rulebase import Fail, Rule, RuleParams, Undecided, rule
 from auditor.values import Str, Sym, Unknown, as_bool, display, is_known, why_unknown
 

@@ -9,7 +9,7 @@ import json
 import urllib.parse
 from typing import Any
 
-from ..models import inventory as m
+from ..models import resources as m
 from .collect import Collected, RegionCollector
 from .shape import clean, meta
 

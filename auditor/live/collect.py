@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Optional
 
-from ..models import inventory as m
+from ..models import resources as m
 from ..models.gaps import CoverageGap
 from ..values import Unknown
 from . import faults

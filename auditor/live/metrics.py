@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Optional
 
-from ..models import inventory as m
+from ..models import resources as m
 from ..models.gaps import CoverageGap
 from . import faults
 from .shape import iso

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Optional
 
-from ..models.inventory import Meta, Suppression
+from ..models.resources import Meta, Suppression
 
 SKIP_TAG = "sm-audit:skip"
 SKIP_REASON_TAG = "sm-audit:skip-reason"

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from ..inventory import Inventory
-from ..models.inventory import Endpoint, EndpointConfig, Meta, Model, Resource
+from ..models.resources import Endpoint, EndpointConfig, Meta, Model, Resource
 from .errors import InputProblem
 from .marked import Document
 from .resolver import Resolver

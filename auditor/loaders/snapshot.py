@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from ..inventory import Inventory
 from ..models.gaps import CoverageGap
-from ..models.inventory import KINDS, MetricSeries
+from ..models.resources import KINDS, MetricSeries
 from ..values import to_jsonable
 from .errors import InputProblem
 

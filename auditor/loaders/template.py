@@ -13,8 +13,8 @@ from typing import Any, Optional
 from pydantic import ValidationError
 
 from ..inventory import Inventory
-from ..models import inventory as _inv_models
-from ..models.inventory import (
+from ..models import resources as _inv_models
+from ..models.resources import (
     Alarm,
     Bucket,
     Dashboard,

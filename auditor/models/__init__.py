@@ -1,1 +1,1 @@
-"""Typed models: the inventory (what was found) and findings (what was said about it)."""
+"""Typed models: the resources found (resources), coverage gaps, positions, and findings (what was said about them)."""

@@ -11,7 +11,7 @@ from typing import Any, Optional
 from auditor.config import Config, parse
 from auditor.inventory import Inventory
 from auditor.models.findings import Finding
-from auditor.models.inventory import Meta
+from auditor.models.resources import Meta
 from auditor.runner import build_ruleset, finish, run_rules, settings_for
 from auditor.scan import scan
 

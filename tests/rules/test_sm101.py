@@ -1,5 +1,5 @@
 from auditor.inventory import Inventory
-from auditor.models.inventory import Model, ModelPackage
+from auditor.models.resources import Model, ModelPackage
 from rules.sm101_container_image import aws_accounts, aws_registries
 
 from tests.conftest import FIXTURES

@@ -1,5 +1,5 @@
 from auditor.inventory import Inventory
-from auditor.models.inventory import Bucket, Model
+from auditor.models.resources import Bucket, Model
 
 from tests.conftest import FIXTURES
 

@@ -1,5 +1,5 @@
 from auditor.inventory import Inventory
-from auditor.models.inventory import Model, ModelPackage
+from auditor.models.resources import Model, ModelPackage
 
 from tests.conftest import FIXTURES
 

@@ -50,7 +50,7 @@ def test_unknown_count_is_unknown_not_pass(tmp_path):
 # ---- multi-AZ ---------------------------------------------------------------
 
 from auditor.inventory import Inventory  # noqa: E402
-from auditor.models.inventory import EndpointConfig, Model, Subnet  # noqa: E402
+from auditor.models.resources import EndpointConfig, Model, Subnet  # noqa: E402
 
 from tests.conftest import FIXTURES  # noqa: E402
 

@@ -1,5 +1,5 @@
 from auditor.inventory import Inventory
-from auditor.models.inventory import Endpoint, EndpointConfig, ScalableTarget, ScalingPolicy
+from auditor.models.resources import Endpoint, EndpointConfig, ScalableTarget, ScalingPolicy
 
 from tests.conftest import CORPUS, FIXTURES
 

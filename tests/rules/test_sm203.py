@@ -1,5 +1,5 @@
 from auditor.inventory import Inventory
-from auditor.models.inventory import Alarm, Endpoint, EndpointConfig, MonitoringSchedule
+from auditor.models.resources import Alarm, Endpoint, EndpointConfig, MonitoringSchedule
 
 from tests.conftest import CORPUS, FIXTURES
 

@@ -1,7 +1,7 @@
 """SM301 observability: latency/error alarms, invocation logs, dashboards."""
 
 from auditor.inventory import Inventory
-from auditor.models.inventory import Alarm, Dashboard, Endpoint, LogGroup
+from auditor.models.resources import Alarm, Dashboard, Endpoint, LogGroup
 from tests.conftest import FIXTURES
 
 from .helpers import evaluate_inventory, live_meta, scan_file, scan_text, summary

@@ -1,7 +1,7 @@
 """SM302 model-quality: baselined monitoring schedules and drift alarms."""
 
 from auditor.inventory import Inventory
-from auditor.models.inventory import Alarm, Endpoint, MonitoringJobDefinition, MonitoringSchedule
+from auditor.models.resources import Alarm, Endpoint, MonitoringJobDefinition, MonitoringSchedule
 from tests.conftest import CORPUS, FIXTURES
 
 from .helpers import evaluate_inventory, live_meta, scan_file, scan_text, summary

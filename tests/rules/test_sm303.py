@@ -1,7 +1,7 @@
 """SM303 ab-testing: gradual traffic shifting on production endpoints."""
 
 from auditor.inventory import Inventory
-from auditor.models.inventory import Endpoint, EndpointConfig
+from auditor.models.resources import Endpoint, EndpointConfig
 from tests.conftest import CORPUS, FIXTURES
 
 from .helpers import evaluate_inventory, live_meta, scan_file, scan_text, summary

@@ -1,7 +1,7 @@
 """SM401 network-isolation: VPC config, network isolation, SageMaker Runtime PrivateLink."""
 
 from auditor.inventory import Inventory
-from auditor.models.inventory import Model, Subnet, VpcEndpoint
+from auditor.models.resources import Model, Subnet, VpcEndpoint
 from tests.conftest import CORPUS, FIXTURES
 
 from .helpers import evaluate_inventory, live_meta, scan_file, scan_text, summary

@@ -2,7 +2,7 @@
 
 from auditor.inventory import Inventory
 from auditor.models.gaps import CoverageGap
-from auditor.models.inventory import Endpoint, IamRole, Model, Trail
+from auditor.models.resources import Endpoint, IamRole, Model, Trail
 from tests.conftest import CORPUS, FIXTURES
 
 from .helpers import evaluate_inventory, live_meta, scan_file, scan_text, summary

@@ -1,6 +1,6 @@
 from auditor.inventory import Inventory
 from auditor.models.gaps import CoverageGap
-from auditor.models.inventory import Bucket, EndpointConfig, Model
+from auditor.models.resources import Bucket, EndpointConfig, Model
 
 from ..conftest import CORPUS, FIXTURES
 from .helpers import evaluate_inventory, live_meta, scan_file, scan_text, summary

@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 
 from auditor.inventory import Inventory
 from auditor.models.gaps import CoverageGap
-from auditor.models.inventory import Endpoint, EndpointConfig, MetricSeries
+from auditor.models.resources import Endpoint, EndpointConfig, MetricSeries
 from rules.sm501_right_sizing import (
     NAMED_SIZES,
     InstanceType,

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 from auditor.inventory import Inventory
 from auditor.loaders.snapshot import load_snapshot
 from auditor.models.gaps import CoverageGap
-from auditor.models.inventory import Endpoint, EndpointConfig, MetricSeries
+from auditor.models.resources import Endpoint, EndpointConfig, MetricSeries
 
 from ..conftest import CORPUS, FIXTURES
 from .helpers import evaluate_inventory, live_meta, scan_file

@@ -4,7 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from auditor.inventory import Inventory
-from auditor.models.inventory import Endpoint, EndpointConfig, MetricSeries
+from auditor.models.resources import Endpoint, EndpointConfig, MetricSeries
 from rules.sm503_batch_for_offline import bulk_pattern
 
 from ..conftest import FIXTURES

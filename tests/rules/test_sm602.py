@@ -1,5 +1,5 @@
 from auditor.inventory import Inventory
-from auditor.models.inventory import Model
+from auditor.models.resources import Model
 
 from ..conftest import CORPUS, FIXTURES
 from .helpers import evaluate_inventory, live_meta, scan_file, scan_text, summary

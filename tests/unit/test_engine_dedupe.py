@@ -3,7 +3,7 @@ different findings on one property keep distinct fingerprints."""
 
 from auditor.engine import evaluate
 from auditor.inventory import Inventory
-from auditor.models.inventory import Endpoint, Meta
+from auditor.models.resources import Endpoint, Meta
 from auditor.rulebase import RuleContext, Fail, Rule
 from auditor.settings import Settings
 

@@ -1,4 +1,5 @@
-"""The Inventory: typed models of the SageMaker deployment world.
+"""Resource models: typed models of the SageMaker deployment world (the
+Inventory container that holds them is ``auditor.inventory``).
 
 Property fields use the AWS API / CloudFormation names (they are the same
 words), so a property path such as ``ProductionVariants[0].InitialInstanceCount``
