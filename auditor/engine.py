@@ -59,7 +59,8 @@ def locate(inv: Inventory, res: Resource, path: tuple) -> Location:
     span = positions.get(tpath)
     if span is None:
         return Location(file=m.file)
-    return Location(file=m.file, line=span.line, column=span.column, end_line=span.end_line,
+    # a Terraform module spans several files: its positions name their own
+    return Location(file=getattr(span, "file", None) or m.file, line=span.line, column=span.column, end_line=span.end_line,
                     end_column=span.end_column)
 
 
@@ -69,7 +70,7 @@ def locate_resource(inv: Inventory, res: Resource) -> Location:
     span = inv.positions.get(m.file, {}).get(m.doc, {}).get(m.resource_path) if m.file else None
     if span is None:
         return locate(inv, res, ())
-    return Location(file=m.file, line=span.line, column=span.column, end_line=span.end_line,
+    return Location(file=getattr(span, "file", None) or m.file, line=span.line, column=span.column, end_line=span.end_line,
                     end_column=span.end_column)
 
 
@@ -174,6 +175,10 @@ class _Collector:
         if fp in self._prints:
             fp = fingerprint(rule.id, res.key, f"{spath}#{msg}")
         self._prints.add(fp)
+        if res.meta.dialect == "terraform":  # the attribute as the .tf file names it
+            from .loaders.terraform.paths import attr_path
+
+            spath = attr_path(res.meta, path)
         self.findings.append(Finding(
             rule=rule.id,
             slug=rule.slug,

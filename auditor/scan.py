@@ -30,6 +30,7 @@ MAX_JOBS = 8
 @dataclass
 class FileOutcome:
     skipped: bool = False
+    files: int = 1  # source files read (a Terraform module has several)
     findings: list = field(default_factory=list)
     evaluations: list = field(default_factory=list)
     resources: dict = field(default_factory=dict)  # key -> resource (or its suppressions only)
@@ -40,7 +41,9 @@ def _scan_file(path: str, explicit: bool, rs, settings, slim: bool = False) -> F
     if fr.skipped:
         return FileOutcome(skipped=True)
     out = FileOutcome()
+    out.files = fr.files
     out.findings.extend(problem_finding(p, positions=fr.positions) for p in fr.problems)
+    out.findings.extend(fr.findings)
     fs, es = run_rules(fr.inventories, rs, settings)
     out.findings.extend(fs)
     out.evaluations.extend(es)
@@ -131,7 +134,12 @@ def _parallel(files: list, rs, settings, jobs: int) -> Optional[list[FileOutcome
 
 
 def scan(paths: list[str], cfg: Config, production: bool = False, select: Optional[list[str]] = None,
-         fail_on: str = "error", today: Optional[date] = None, jobs: Optional[int] = None) -> ResultDocument:
+         fail_on: str = "error", today: Optional[date] = None, jobs: Optional[int] = None,
+         terraform: Any = None) -> ResultDocument:
+    """``terraform``: TfOptions (--var, --var-file, --tf-dir) for Terraform inputs."""
+    from .loaders import OPTIONS
+
+    OPTIONS.terraform = terraform
     rs = build_ruleset(cfg, select)
     settings = settings_for(cfg, production)
     files, missing = discover(paths)
@@ -147,7 +155,7 @@ def scan(paths: list[str], cfg: Config, production: bool = False, select: Option
         if o.skipped:
             skipped += 1
             continue
-        scanned += 1
+        scanned += o.files
         findings.extend(o.findings)
         evaluations.extend(o.evaluations)
         for key, res in o.resources.items():

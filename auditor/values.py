@@ -78,6 +78,8 @@ class Sym:
     def describe(self) -> str:
         if self.kind == "param":
             return f"parameter {self.key} has no default"
+        if self.kind == "var":  # Terraform: var.x (or module.m.var.x) without a value
+            return f"{self.key} has no value"
         if self.kind == "import":
             return f"imported value {self.key}"
         if self.kind == "pseudo":

@@ -16,16 +16,46 @@ from .common import output_options, use_color, write
                    "SM_AUDIT_JOBS].")
 @click.option("--repo-root", type=click.Path(file_okay=False), default=None,
               help="SARIF: file URIs relative to this directory [default: the git top level, else the cwd].")
-def scan(paths, fmt, output, config_path, fail_on, production, select, jobs, repo_root):
-    """Check CloudFormation/SAM/CDK templates, API-shaped deployment files
-    and saved snapshots. Directories are searched for templates."""
+@click.option("--var", "tf_vars", multiple=True, metavar="NAME=VALUE",
+              help="Terraform: set a root module variable (repeatable; as terraform -var).")
+@click.option("--var-file", "tf_var_files", multiple=True, type=click.Path(dir_okay=False),
+              help="Terraform: read root module variables from this .tfvars file (repeatable).")
+@click.option("--tf-dir", type=click.Path(file_okay=False), default=None,
+              help="Terraform plan JSON: the .tf sources of the plan, so findings point at .tf lines "
+                   "[default: the plan's directory, when it holds .tf files].")
+def scan(paths, fmt, output, config_path, fail_on, production, select, jobs, repo_root, tf_vars, tf_var_files,
+         tf_dir):
+    """Check CloudFormation/SAM/CDK templates, Terraform modules and plans,
+    API-shaped deployment files and saved snapshots. Directories are
+    searched for templates; a directory holding .tf files is a Terraform module."""
     from .. import config as config_mod
     from reports import render
     from ..scan import scan as run_scan
 
     cfg = config_mod.load(config_path)
+    terraform = _tf_options(tf_vars, tf_var_files, tf_dir)
     threshold = fail_on or cfg.fail_on or "error"
     doc = run_scan(list(paths), cfg, production=production, select=list(select) or None, fail_on=threshold,
-                   jobs=jobs)
+                   jobs=jobs, terraform=terraform)
     write(render(doc, fmt, color=use_color(output), repo_root=repo_root, fail_on=threshold), output)
     return int(for_findings(doc.findings, threshold))
+
+
+def _tf_options(tf_vars, tf_var_files, tf_dir):
+    """TfOptions, or None when no Terraform flag is given (nothing Terraform is imported)."""
+    if not (tf_vars or tf_var_files or tf_dir):
+        return None
+    import os
+
+    from ..loaders.terraform import TfOptions
+
+    pairs = []
+    for v in tf_vars:
+        name, eq, value = v.partition("=")
+        if not eq or not name.strip():
+            raise click.BadParameter(f"{v!r}: expected NAME=VALUE", param_hint="--var")
+        pairs.append((name.strip(), value))
+    for f in tf_var_files:
+        if not os.path.isfile(f):
+            raise click.BadParameter(f"{f}: no such file", param_hint="--var-file")
+    return TfOptions(variables=pairs, var_files=list(tf_var_files), tf_dir=tf_dir)

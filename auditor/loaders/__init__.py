@@ -6,16 +6,17 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 from .errors import InputProblem
 from .marked import MAX_BYTES, LoadError, decode, load_text
 
 EXTENSIONS = (".yaml", ".yml", ".json", ".template")
+TF_SUFFIXES = (".tf", ".tf.json")  # a directory holding these is a Terraform module
 SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache", "cdk.out.assets"}
 # cheap pre-filter for directory scans: a file naming none of these is no template
 MARKERS = ("Resources", "ProductionVariants", "PrimaryContainer", "Containers", "EndpointConfigName",
-           "sm-audit-snapshot", "AWSTemplateFormatVersion")
+           "sm-audit-snapshot", "AWSTemplateFormatVersion", "planned_values", "resource_changes")
 
 
 @dataclass
@@ -26,6 +27,16 @@ class FileResult:
     skipped: bool = False  # a YAML/JSON file that is not a template (directory scans)
     kind: str = ""  # template | api | snapshot
     positions: dict = field(default_factory=dict)  # doc index -> path -> Span (for problems)
+    findings: list = field(default_factory=list)  # findings the loader itself makes (unread modules)
+    files: int = 1  # source files read (a Terraform module has several)
+
+
+@dataclass
+class _Options:
+    terraform: Any = None  # TfOptions for this scan (set by scan(); forked workers inherit it)
+
+
+OPTIONS = _Options()
 
 
 def discover(paths: Iterable[str]) -> tuple[list[tuple[str, bool]], list[InputProblem]]:
@@ -39,11 +50,20 @@ def discover(paths: Iterable[str]) -> tuple[list[tuple[str, bool]], list[InputPr
             found = []
             for root, dirs, files in os.walk(p):
                 dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
+                tf = False
                 for f in files:
                     # dotfiles are tool configuration (.sm-audit.yaml, .pre-commit-config.yaml ...)
-                    if f.lower().endswith(EXTENSIONS) and not f.startswith("."):
+                    if f.startswith("."):
+                        continue
+                    if f.endswith(TF_SUFFIXES):
+                        tf = True  # the directory is the unit; its .tf.json files are not templates
+                    elif f.lower().endswith(EXTENSIONS):
                         found.append(os.path.join(root, f))
+                if tf:
+                    found.append(root)
             out.extend((f, False) for f in sorted(found))
+        elif os.path.exists(p) and p.endswith(TF_SUFFIXES) and not os.path.isdir(p):
+            out.append((os.path.dirname(p) or ".", True))  # a .tf file scans its directory's module
         elif os.path.exists(p):
             out.append((p, True))
         else:
@@ -84,8 +104,17 @@ def load_file(path: str, explicit: bool) -> FileResult:
     from .snapshot import is_snapshot, load_snapshot
     from .template import is_template, load_template
 
+    if os.path.isdir(path):
+        from .terraform import load_terraform
+
+        return load_terraform(path, explicit, OPTIONS.terraform, display_path)
     name = display_path(path)
     result = FileResult(name)
+    if path.endswith((".tfvars", ".tfvars.json")):
+        result.problems.append(InputProblem(
+            name, "a variables file is read with its module: scan the module's directory (it reads "
+                  "terraform.tfvars and *.auto.tfvars) or pass --var-file"))
+        return result
     try:
         with open(path, "rb") as fh:
             size = os.fstat(fh.fileno()).st_size
@@ -123,6 +152,10 @@ def load_file(path: str, explicit: bool) -> FileResult:
         return result
     result.positions = {d.index: d.positions for d in docs}
     docs = [d for d in docs if d.data is not None]
+    if len(docs) == 1 and path.lower().endswith(".json") and _is_plan(docs[0].data):
+        from .terraform.plan import load_plan
+
+        return load_plan(path, name, docs[0], OPTIONS.terraform, display_path)
     if len(docs) == 1 and is_snapshot(docs[0].data):
         result.kind = "snapshot"
         result.inventories, result.problems = load_snapshot(name, docs[0].data)
@@ -144,6 +177,12 @@ def load_file(path: str, explicit: bool) -> FileResult:
     else:
         result.skipped = True
     return result
+
+
+def _is_plan(data: Any) -> bool:
+    """``terraform show -json`` output (a plan, or the state it shows)."""
+    return isinstance(data, dict) and "format_version" in data and (
+        "planned_values" in data or "resource_changes" in data or "terraform_version" in data)
 
 
 __all__ = ["discover", "load_file", "FileResult", "InputProblem", "display_path"]

@@ -81,6 +81,7 @@ class Meta(BaseModel):
     stack: Optional[str] = None  # aws:cloudformation:stack-name
     condition: Optional[str] = None  # resource Condition that could not be decided
     suppressions: list[Suppression] = Field(default_factory=list)
+    dialect: Optional[str] = None  # "terraform": findings show the Terraform attribute path
 
     @property
     def is_live(self) -> bool:
