@@ -12,7 +12,7 @@ from typing import Any, Optional
 
 from ...inventory import Inventory
 from ...models.findings import Finding, Location
-from ...models.inventory import Meta, Suppression
+from ...models.resources import Meta, Suppression
 from ...values import UNKNOWN_TYPES, Sym, Unknown
 from ..errors import InputProblem
 from ..marked import LoadError
@@ -59,7 +59,7 @@ def build_inventory(cfg: Any, options: Any) -> tuple[list[Inventory], list[Findi
     for inst, value in attachments:
         _attach(inst, value, pending)
     from ..template import build
-    from ...models.inventory import KINDS
+    from ...models.resources import KINDS
 
     for inst, kind, cfn_type, props, pathmap in pending:
         meta = Meta(key=f"{cfg.display_root}#{inst.address}", type=inst.type, logical_id=inst.address,
