@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from .inventory import Inventory
-from .models.resources import EndpointConfig, Model, Resource
+from .models.resources import Endpoint, EndpointConfig, InferenceComponent, Model, Resource
 from .settings import Settings
 from .values import Unknown, is_known, why_unknown
 
@@ -40,6 +40,10 @@ def is_production(res: Resource, inv: Inventory, s: Settings) -> Any:
     elif isinstance(res, Model):
         for c in inv.configs_using(res):
             related += [c, *inv.endpoints_using(c)]
+        for ic in inv.components_using(res):
+            related += [ic, *_endpoint_and_config(ic, inv)]
+    elif isinstance(res, InferenceComponent):
+        related += _endpoint_and_config(res, inv)
     undecided = None
     for r in related:
         v = _own(r, s)
@@ -48,3 +52,13 @@ def is_production(res: Resource, inv: Inventory, s: Settings) -> Any:
         if isinstance(v, Unknown):
             undecided = v
     return undecided if undecided is not None else False
+
+
+def _endpoint_and_config(ic: InferenceComponent, inv: Inventory) -> list[Resource]:
+    """An inference component is production when its endpoint (or the
+    endpoint's config) is."""
+    ep = inv.endpoint_of_component(ic)
+    if not isinstance(ep, Endpoint):
+        return []
+    cfg = inv.config_of(ep)
+    return [ep] + ([cfg] if isinstance(cfg, EndpointConfig) else [])

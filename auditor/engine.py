@@ -19,7 +19,7 @@ from .inventory import Inventory
 from .loaders.errors import InputProblem
 from .models.findings import Evaluation, Finding, Location, ResourceRef
 from .models.resources import Resource
-from .rulebase import RuleContext, Fail, Rule, Undecided
+from .rulebase import RuleContext, Fail, Note, Rule, Undecided
 from .values import to_jsonable
 from .vocabulary import LEVELS, OUTCOME_RANK
 
@@ -137,6 +137,7 @@ class _Collector:
         self.rule = rule
         self.findings: list[Finding] = []
         self.outcomes: dict[str, str] = {}
+        self.notes: dict[str, str] = {}
         self._seen: set[tuple] = set()  # one finding per resource, path and message
         self._prints: set[str] = set()
 
@@ -148,6 +149,12 @@ class _Collector:
     def add(self, checked: Resource, result: Any) -> None:
         rule = self.rule
         res = result.resource or checked
+        if isinstance(result, Note):
+            self.outcomes.setdefault(res.key, "pass")
+            prev = self.notes.get(res.key)
+            if prev is None or result.message not in prev.split("; "):
+                self.notes[res.key] = result.message if prev is None else f"{prev}; {result.message}"
+            return
         path = tuple(result.path or ())
         spath = format_path(path)
         if isinstance(result, Fail):
@@ -257,7 +264,8 @@ def evaluate(inv: Inventory, rules: list[Rule], ctx_factory) -> tuple[list[Findi
         except Exception as e:  # noqa: BLE001
             col.crashed(None, e)
         findings.extend(col.findings)
-        evaluations.extend(Evaluation(rule=rule.id, resource=k, outcome=o) for k, o in col.outcomes.items())
+        evaluations.extend(Evaluation(rule=rule.id, resource=k, outcome=o, note=col.notes.get(k))
+                           for k, o in col.outcomes.items())
     return findings, evaluations
 
 

@@ -119,6 +119,32 @@ class Inventory:
     def model_of(self, variant: ProductionVariant, near: Resource) -> Any:
         return self.find("Model", variant.ModelName, near)
 
+    # -- inference components: the model hangs off the endpoint, not the variant
+    def components_on(self, endpoint: Endpoint) -> list[Any]:
+        """Inference components hosted on the endpoint."""
+        comps = self.of("InferenceComponent")
+        if self.complete and type(endpoint.name) is str:
+            comps = self._users("ic_users", endpoint.name)
+        return [c for c in comps if _same_scope(c, endpoint) and endpoint.is_referenced_by(c.EndpointName)]
+
+    def endpoint_of_component(self, component: Any) -> Any:
+        """The endpoint an inference component is hosted on, None, or an Unknown."""
+        return self.find("Endpoint", component.EndpointName, component)
+
+    def component_model(self, component: Any) -> Any:
+        """(path, model): the Model a component names, None for an inline
+        ``Specification.Container``, or an Unknown."""
+        spec = component.Specification
+        if spec is not None and not is_known(spec):
+            return spec
+        name = _get(spec, "ModelName")
+        return self.find("Model", name, component) if name is not None else None
+
+    def components_using(self, model: Model) -> list[Any]:
+        """Inference components whose Specification names the model."""
+        return [c for c in self.of("InferenceComponent") if _same_scope(c, model)
+                and model.is_referenced_by(_get(c.Specification, "ModelName"))]
+
     def configs_using(self, model: Model) -> list[EndpointConfig]:
         out = []
         configs = self.endpoint_configs
@@ -127,7 +153,7 @@ class Inventory:
         for c in configs:
             if not _same_scope(c, model):
                 continue
-            if any(model.is_referenced_by(v.ModelName) for _, v in c.variants()):
+            if any(model.is_referenced_by(v.ModelName) for _, v in c.all_variants()):
                 out.append(c)
         return out
 
@@ -139,7 +165,7 @@ class Inventory:
         if idx is not None:
             return idx
         idx = {"pos": {}, "names": defaultdict(list), "cfg_users": defaultdict(list),
-               "model_users": defaultdict(list)}
+               "model_users": defaultdict(list), "ic_users": defaultdict(list)}
         for kind, lst in self.resources.items():
             for i, r in enumerate(lst):
                 idx["pos"][id(r)] = i
@@ -152,8 +178,11 @@ class Inventory:
         for e in self.endpoints:
             v = e.EndpointConfigName
             idx["cfg_users"][_last(v) if type(v) is str else None].append(e)
+        for ic in self.of("InferenceComponent"):
+            v = ic.EndpointName
+            idx["ic_users"][_last(v) if type(v) is str else None].append(ic)
         for c in self.endpoint_configs:
-            names = {v.ModelName for _, v in c.variants()}
+            names = {v.ModelName for _, v in c.all_variants()}
             for k in {_last(n) if type(n) is str else None for n in names}:
                 idx["model_users"][k].append(c)
         self._idx = idx

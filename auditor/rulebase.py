@@ -82,7 +82,17 @@ class Undecided:
     data: dict = field(default_factory=dict)
 
 
-Result = Fail | Undecided
+@dataclass
+class Note:
+    """Not a finding: the rule exempts (part of) the resource and says why.
+    The evaluation carries the note; the outcome is unchanged."""
+
+    path: tuple
+    message: str
+    resource: Optional["Resource"] = None
+
+
+Result = Fail | Undecided | Note
 
 
 class RuleContext:

@@ -66,7 +66,7 @@ def _work(indices: list[int]) -> list[tuple[int, FileOutcome]]:
         o = _scan_file(*files[i], rs, settings, slim=True)
         # plain data crosses the pipe several times faster than pydantic objects
         o.findings = [_pack(f) for f in o.findings]
-        o.evaluations = [(e.rule, e.resource, e.outcome) for e in o.evaluations]
+        o.evaluations = [(e.rule, e.resource, e.outcome, e.note) for e in o.evaluations]
         out.append((i, o))
     return out
 
@@ -127,8 +127,8 @@ def _parallel(files: list, rs, settings, jobs: int) -> Optional[list[FileOutcome
     for part in parts:
         for i, outcome in part:
             outcome.findings = [_unpack(d) for d in outcome.findings]
-            outcome.evaluations = [Evaluation.model_construct(rule=r, resource=k, outcome=o)
-                                   for r, k, o in outcome.evaluations]
+            outcome.evaluations = [Evaluation.model_construct(rule=r, resource=k, outcome=o, note=n)
+                                   for r, k, o, n in outcome.evaluations]
             ordered[i] = outcome
     return ordered if all(o is not None for o in ordered) else None
 

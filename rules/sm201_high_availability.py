@@ -2,30 +2,39 @@
 
 from __future__ import annotations
 
-from auditor.rulebase import Fail, Rule, RuleParams, Undecided, rule
-from auditor.values import Unknown, as_number, display, is_known, why_unknown
+from auditor.rulebase import Fail, Note, Rule, RuleParams, Undecided, rule
+from auditor.values import Unknown, as_number, display, is_known, prop, why_unknown
 
 
 @rule
 class HighAvailability(Rule):
-    """Production endpoints run on at least two instances, across at least two Availability Zones.
+    """Production endpoints run on at least two instances (or model copies), across Availability Zones.
 
     ## What it checks
-    Every instance-based production variant of an endpoint config has
-    `InitialInstanceCount` (live: the variant's current instance count) of at
-    least `min_instances`, and the model it serves runs in VPC subnets that
-    span at least `min_azs` Availability Zones. Serverless variants are not
-    instance-based and are skipped.
+    Every instance-based production variant of an endpoint config has at
+    least `min_instances` instances: `InitialInstanceCount` (live: the
+    variant's current instance count); with `ManagedInstanceScaling` enabled
+    (`Status: ENABLED`) its `MinInstanceCount`, the floor SageMaker may scale
+    the variant down to. An inference component
+    (`AWS::SageMaker::InferenceComponent`) on a production endpoint runs at
+    least `min_instances` copies (`RuntimeConfig.CopyCount`; live: the
+    current copy count). An adapter component (`BaseInferenceComponentName`)
+    shares its base component's copies and is not counted.
 
-    The zones come from the inventory's subnets (`AWS::EC2::Subnet`
-    `AvailabilityZone` in the template; live: DescribeSubnets). A subnet that
-    is not in the template or inventory, or whose zone cannot be told (e.g.
-    `!Select [0, !GetAZs ""]`), makes the result *unknown* unless the known
-    subnets already span enough zones. A model without `VpcConfig` fails:
-    SageMaker then places the instances in its own network with no
-    Availability Zone guarantee you can verify or control, so multi-AZ
-    placement cannot be shown, and a production policy that asks for it is
-    not met.
+    Multi-AZ: when the model a variant or component serves has `VpcConfig`,
+    its subnets span at least `min_azs` Availability Zones. The zones come
+    from the inventory's subnets (`AWS::EC2::Subnet` `AvailabilityZone` in
+    the template; live: DescribeSubnets); a subnet that is not in the
+    template or inventory, or whose zone cannot be told, makes the result
+    *unknown* unless the known subnets already span enough zones. A model
+    **without** `VpcConfig` runs in SageMaker's own network, which places the
+    instances across zones itself: SM201 says nothing about it (SM401
+    reports the missing VPC).
+
+    Exempt, with a note on the evaluation saying why: serverless variants
+    (no instances), shadow variants (`ShadowProductionVariants`: they serve
+    no caller), and variants of asynchronous endpoints whose autoscaling may
+    scale to zero (`MinCapacity: 0`): their queue absorbs an instance loss.
 
     ## Why
     One instance is one failure away from an outage; a single AZ is one
@@ -40,8 +49,10 @@ class HighAvailability(Rule):
     ```
 
     ## Fix
-    Set `InitialInstanceCount: 2` (or more) and give the model's `VpcConfig`
-    subnets in two or more Availability Zones.
+    Set `InitialInstanceCount: 2` (or more; with managed instance scaling,
+    `MinInstanceCount: 2`), give inference components `CopyCount: 2`, and
+    when the model runs in a VPC give it subnets in two or more Availability
+    Zones.
 
     ## Remediation
     `sm-audit remediate --rule SM201` plans raising the instance count; it is
@@ -55,7 +66,7 @@ class HighAvailability(Rule):
     section = "Endpoint Configuration"
     policy = "Production endpoints must use multiple instances for high availability."
     tags = ("availability", "production")
-    targets = ("EndpointConfig",)
+    targets = ("EndpointConfig", "InferenceComponent")
     remediation = "raise-instance-count"
 
     class Params(RuleParams):
@@ -68,26 +79,79 @@ class HighAvailability(Rule):
             yield undecided
         if not go:
             return
+        if res.kind == "InferenceComponent":
+            yield from self._component(res, ctx)
+            return
+        is_async = res.AsyncInferenceConfig is not None
         for path, v in res.variants():
+            vname = display(v.VariantName)
             if v.is_serverless:
+                yield Note(path, f"variant {vname} is serverless: it has no instances to count")
                 continue
-            count = v.InitialInstanceCount
-            live = [e.live_variant(v.VariantName) for e in ctx.inv.endpoints_using(res)]
-            live = [x for x in live if x is not None and x.CurrentInstanceCount is not None]
-            if live:
-                count = min(x.CurrentInstanceCount for x in live)
+            if is_async:
+                zero = self._scales_to_zero(res, v, ctx)
+                if zero:
+                    yield Note(path, f"variant {vname} of asynchronous endpoint config {res.label} may scale to "
+                                     f"zero ({zero}): its queue absorbs an instance loss")
+                    continue
+            managed = v.managed_min()
+            field = ("ManagedInstanceScaling", "MinInstanceCount") if managed is not None else (
+                "InitialInstanceCount",)
+            count = managed if managed is not None else v.InitialInstanceCount
+            if managed is None:
+                live = [e.live_variant(v.VariantName) for e in ctx.inv.endpoints_using(res)]
+                live = [x for x in live if x is not None and x.CurrentInstanceCount is not None]
+                if live:
+                    count = min(x.CurrentInstanceCount for x in live)
             if not is_known(count):
-                yield Undecided(path + ("InitialInstanceCount",),
-                                f"variant {display(v.VariantName)}: instance count unknown ({why_unknown(count)})")
+                yield Undecided(path + field, f"variant {vname}: instance count unknown ({why_unknown(count)})")
                 continue
             n = as_number(count)
             if n is not None and n < self.params.min_instances:
-                yield Fail(path + ("InitialInstanceCount",),
-                           f"variant {display(v.VariantName)} runs on {int(n)} instance(s); production needs at least "
-                           f"{self.params.min_instances}",
-                           data={"variant": display(v.VariantName), "current": int(n),
-                                 "wanted": self.params.min_instances})
+                how = f"may scale down to {int(n)} instance(s) (ManagedInstanceScaling MinInstanceCount)" \
+                    if managed is not None else f"runs on {int(n)} instance(s)"
+                yield Fail(path + field, f"variant {vname} {how}; production needs at least "
+                                         f"{self.params.min_instances}",
+                           data={"variant": vname, "current": int(n), "wanted": self.params.min_instances})
+        for path, v in res.shadow_variants():
+            yield Note(path, f"shadow variant {display(v.VariantName)} serves no caller: high availability does "
+                             "not apply")
         yield from self._zones(res, ctx)
+
+    @staticmethod
+    def _scales_to_zero(config, variant, ctx) -> str:
+        """Which scalable target lets an async variant scale to zero ('' if none)."""
+        for ep in ctx.inv.endpoints_using(config):
+            for t in ctx.inv.scalable_targets_for(ep, variant.VariantName):
+                if is_known(t.MinCapacity) and as_number(t.MinCapacity) == 0:
+                    label = t.meta.logical_id or display(t.ResourceId)
+                    return f"scalable target {label} has MinCapacity 0"
+        return ""
+
+    def _component(self, ic, ctx):
+        spec = ic.Specification
+        if is_known(spec) and prop(spec, "BaseInferenceComponentName") is not None:
+            yield Note(("Specification", "BaseInferenceComponentName"),
+                       f"inference component {ic.label} is an adapter: it runs on its base component's copies")
+            return
+        copies = ic.copies()
+        path = ("RuntimeConfig", "CurrentCopyCount" if ic.meta.is_live else "CopyCount")
+        if copies is None:
+            yield Undecided(("RuntimeConfig",), f"inference component {ic.label} sets no RuntimeConfig.CopyCount; "
+                                                f"cannot tell how many copies it runs")
+        elif not is_known(copies) or as_number(copies) is None:
+            yield Undecided(path, f"inference component {ic.label}: copy count unknown ({why_unknown(copies)})")
+        elif as_number(copies) < self.params.min_instances:
+            n = int(as_number(copies))
+            yield Fail(path, f"inference component {ic.label} runs {n} copy(ies); production needs at least "
+                             f"{self.params.min_instances}",
+                       data={"component": display(ic.name), "current": n, "wanted": self.params.min_instances})
+        model = ctx.inv.component_model(ic)
+        if isinstance(model, Unknown):
+            yield Undecided(("Specification", "ModelName"), f"inference component {ic.label}: cannot check the "
+                                                            f"Availability Zones of its model: {why_unknown(model)}")
+        elif model is not None:
+            yield from self._model_zones(model, ctx)
 
     def _zones(self, res, ctx):
         """Multi-AZ: the subnets of each served model span >= min_azs zones."""
@@ -110,10 +174,7 @@ class HighAvailability(Rule):
         want = self.params.min_azs
         vpc = model.VpcConfig
         if vpc is None:
-            yield Fail(("VpcConfig",), f"model {model.label} has no VpcConfig: cannot verify multi-AZ placement "
-                                       f"without VpcConfig subnets; production needs subnets in at least {want} "
-                                       f"Availability Zones", resource=model, data={"check": "multi-az", "model": display(model.name)})
-            return
+            return  # SageMaker's own network spreads the instances; SM401 owns the VPC requirement
         subnets = vpc.Subnets if is_known(vpc) else vpc
         if not is_known(subnets):
             yield Undecided(("VpcConfig", "Subnets"), f"subnets of model {model.label} cannot be determined "

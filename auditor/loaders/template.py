@@ -20,6 +20,7 @@ from ..models.resources import (
     Dashboard,
     Endpoint,
     EndpointConfig,
+    InferenceComponent,
     IamPolicy,
     IamRole,
     LogGroup,
@@ -45,6 +46,7 @@ from .errors import InputProblem
 TYPES: dict[str, type[Resource]] = {
     "AWS::SageMaker::Model": Model,
     "AWS::SageMaker::EndpointConfig": EndpointConfig,
+    "AWS::SageMaker::InferenceComponent": InferenceComponent,
     "AWS::SageMaker::Endpoint": Endpoint,
     "AWS::SageMaker::ModelPackage": ModelPackage,
     "AWS::SageMaker::ModelPackageGroup": ModelPackageGroup,

@@ -92,6 +92,7 @@ class Evaluation(BaseModel):
     rule: str
     resource: str  # resource key
     outcome: EvaluationOutcome
+    note: Optional[str] = None  # why a resource the rule looked at was exempt
 
 
 class RuleDoc(BaseModel):

@@ -212,6 +212,21 @@ class ProductionVariant(Part):
     def is_serverless(self) -> bool:
         return self.ServerlessConfig is not None
 
+    def managed_min(self) -> Any:
+        """``ManagedInstanceScaling.MinInstanceCount`` when managed scaling is
+        enabled; None when it is not; the unknown when it cannot be told."""
+        mis = self.ManagedInstanceScaling
+        if mis is None:
+            return None
+        if not isinstance(mis, Part):
+            return mis
+        status = getattr(mis, "Status", None)
+        if status is not None and not isinstance(status, str):
+            return status
+        if status != "ENABLED":
+            return None
+        return getattr(mis, "MinInstanceCount", None)
+
 
 class DataCaptureSpec(Part):
     EnableCapture: Val = None
@@ -258,6 +273,15 @@ class EndpointConfig(Resource):
         if isinstance(self.ProductionVariants, list):
             return [(("ProductionVariants", i), v) for i, v in enumerate(self.ProductionVariants)]
         return []
+
+    def shadow_variants(self) -> list[tuple[tuple, ProductionVariant]]:
+        if isinstance(self.ShadowProductionVariants, list):
+            return [(("ShadowProductionVariants", i), v) for i, v in enumerate(self.ShadowProductionVariants)]
+        return []
+
+    def all_variants(self) -> list[tuple[tuple, ProductionVariant]]:
+        """Production then shadow variants: everything that runs a model."""
+        return self.variants() + self.shadow_variants()
 
 
 class CanarySizeSpec(Part):
@@ -321,6 +345,49 @@ class Endpoint(Resource):
                 if same(v.VariantName, name):
                     return v
         return None
+
+
+class InferenceComponent(Resource):
+    """A model hosted on an endpoint's variant as copies (the variant itself
+    names no model). Live ``RuntimeConfig`` reports Desired/CurrentCopyCount;
+    a template sets ``CopyCount``."""
+
+    kind: ClassVar[str] = "InferenceComponent"
+    cfn_type: ClassVar[str] = "AWS::SageMaker::InferenceComponent"
+    name_prop: ClassVar[str] = "InferenceComponentName"
+
+    InferenceComponentName: Val = None
+    EndpointName: Val = None
+    VariantName: Val = None
+    Specification: Maybe(Part) = None  # {ModelName | Container, ComputeResourceRequirements ...}
+    RuntimeConfig: Maybe(Part) = None  # {CopyCount} / live {DesiredCopyCount, CurrentCopyCount}
+    InferenceComponentStatus: Val = None  # live
+
+    def copies(self) -> Any:
+        """The copies it runs: live current count, else the template's CopyCount."""
+        rc = self.RuntimeConfig
+        if rc is None or not isinstance(rc, Part):
+            return rc
+        for key in ("CurrentCopyCount", "CopyCount", "DesiredCopyCount"):
+            v = getattr(rc, key, None)
+            if v is not None:
+                return v
+        return None
+
+
+class TransformJob(Resource):
+    """A batch transform job (live: the recent ones, SM503's window)."""
+
+    kind: ClassVar[str] = "TransformJob"
+    cfn_type: ClassVar[str] = "AWS::SageMaker::TransformJob"
+    name_prop: ClassVar[str] = "TransformJobName"
+
+    TransformJobName: Val = None
+    TransformJobStatus: Val = None
+    ModelName: Val = None
+    TransformOutput: Maybe(Part) = None  # {S3OutputPath, KmsKeyId}
+    TransformResources: Maybe(Part) = None  # {InstanceType, InstanceCount, VolumeKmsKeyId}
+    CreationTime: Val = None
 
 
 class ModelPackage(Resource):
@@ -578,6 +645,8 @@ RESOURCE_TYPES: tuple[type[Resource], ...] = (
     Model,
     EndpointConfig,
     Endpoint,
+    InferenceComponent,
+    TransformJob,
     ModelPackage,
     ModelPackageGroup,
     MonitoringSchedule,

@@ -14,7 +14,8 @@ from .helpers import GOOD, run_cli
 @pytest.fixture
 def two_files(tmp_path):
     (tmp_path / "a.yaml").write_text(GOOD)
-    (tmp_path / "b.yaml").write_text(GOOD.replace("InitialInstanceCount: 1", "InitialInstanceCount: 3"))
+    # both files have an SM201 finding (the single instance) so both get a heading
+    (tmp_path / "b.yaml").write_text("# b\n" + GOOD)
     return tmp_path
 
 
