@@ -1,5 +1,5 @@
 """Generate N small, realistic SageMaker templates (the shapes found in
-../shared/corpus: model + endpoint config + endpoint, parameters with and
+tests/data/corpus: model + endpoint config + endpoint, parameters with and
 without defaults, Fn::Sub/Join/GetAtt/If, autoscaling, alarms, tags; YAML
 with short-form tags, and some JSON) into a directory."""
 

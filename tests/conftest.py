@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-CORPUS = SHARED / "corpus"
-SARIF_SCHEMA = SHARED / "schemas" / "sarif-schema-2.1.0.json"
+# Everything a test reads is in the repository (tests/data/README.md says where it came from).
+DATA = Path(__file__).resolve().parent / "data"
+CORPUS = DATA / "corpus"
+SARIF_SCHEMA = DATA / "schemas" / "sarif-schema-2.1.0.json"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
@@ -24,3 +25,18 @@ def _no_real_aws(monkeypatch):
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+
+
+# Tiers follow from what a test uses, so a new test cannot land in the fast loop by
+# forgetting a marker: the loopback AWS server makes it "live", Chromium "browser".
+_LIVE_FIXTURES = {"_moto_server", "moto_server", "aws"}
+_BROWSER_FIXTURES = {"chrome"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        if used & _LIVE_FIXTURES and not item.get_closest_marker("live"):
+            item.add_marker(pytest.mark.live)
+        if used & _BROWSER_FIXTURES and not item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.browser)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import jsonschema
 import pytest
@@ -12,9 +11,10 @@ from reports import render
 from reports.merge import compare
 from reports.sarif import FINGERPRINT_KEY, build, default_repo_root
 
+from tests.conftest import CORPUS
+
 from .samples import ARN_EP, ARN_EP2, ARN_POLICY, HOSTILE, HOSTILE_CONFIG, SCRIPT, live_doc, scan_dir
 
-CORPUS_ROOT = Path(__file__).resolve().parents[3] / "shared"
 
 
 def _check_github_shape(sarif: dict) -> None:
@@ -50,7 +50,7 @@ def _check_github_shape(sarif: dict) -> None:
 
 
 def test_corpus_scan_is_valid_sarif_for_code_scanning(corpus_doc, sarif_schema):
-    sarif = build(corpus_doc, repo_root=str(CORPUS_ROOT))
+    sarif = build(corpus_doc, repo_root=str(CORPUS.parent))
     jsonschema.validate(sarif, sarif_schema)
     _check_github_shape(sarif)
     run = sarif["runs"][0]

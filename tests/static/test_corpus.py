@@ -1,4 +1,4 @@
-"""The 32 public SageMaker templates in ../shared/corpus: no crash, exactly
+"""The 32 public SageMaker templates in tests/data/corpus: no crash, exactly
 the input errors that are real, the cross-resource links resolved, and a
 few exact findings. Tolerant to rules being added: assertions name the
 rules and files they are about, never total counts of other rules."""
