@@ -158,6 +158,10 @@ def _model(v, pm, base):
 def _endpoint_config(v, pm, base):
     p = generic(v, pm, base, {"name": "EndpointConfigName", "kms_key_arn": "KmsKeyId"},
                 drop=("tags", "tags_all", "name_prefix"))
+    for key in ("ProductionVariants", "ShadowProductionVariants"):
+        for item in p.get(key) if isinstance(p.get(key), list) else []:
+            if isinstance(item, dict) and item.get("VariantName") is None:
+                item["VariantName"] = Unknown("variant_name is not set: the provider generates one")
     if "name" not in v and "name_prefix" in v:
         p["EndpointConfigName"] = Unknown("name is generated from name_prefix")
     return p
@@ -201,7 +205,8 @@ def _schedule(v, pm, base):
 
 
 def _job_definition(v, pm, base):
-    return generic(v, pm, base, {"name": "JobDefinitionName"}, drop=("tags", "tags_all"))
+    return generic(v, pm, base, {"name": "JobDefinitionName", "job_definition_name": "JobDefinitionName"},
+                   drop=("tags", "tags_all"))
 
 
 def _package_group(v, pm, base):

@@ -111,8 +111,8 @@ class _Group(Namespace):
         self.module, self.mode, self.rtype = module, mode, rtype
 
     def attr(self, name: str) -> Any:
-        if self.mode == "data" and self.rtype is None:
-            return _Group(self.module, "data", name)
+        if self.rtype is None:
+            return _Group(self.module, self.mode, name)
         block = self.module.blocks_by_addr.get((self.mode, self.rtype, name))
         if block is None:
             raise EvalError(f"{'data.' if self.mode == 'data' else ''}{self.rtype}.{name} is not declared")
@@ -201,6 +201,8 @@ class Module:
             return _Modules(self)
         if n == "data":
             return _Group(self, "data", None)
+        if n == "resource":  # resource.aws_x.y: the long form of aws_x.y
+            return _Group(self, "managed", None)
         if n == "path":
             rel = self.config.display(self.dir)
             return {"module": rel, "root": self.config.display(self.config.root), "cwd": "."}

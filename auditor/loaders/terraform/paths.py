@@ -26,10 +26,18 @@ def attr_path(meta: Any, path: tuple) -> str:
             break
     else:
         n = 0
+    from .mapping import SINGLE_BLOCKS
+
     parts: list = list(tpath[len(meta.base):]) if tpath is not None else []
-    for p in path[n:]:
-        parts.append(p if isinstance(p, int) else REVERSE.get(p, snake(p)) if n == 0 and not parts
-                     else p if isinstance(p, int) else snake(p))
+    rest = path[n:]
+    for i, p in enumerate(rest):
+        if isinstance(p, int):
+            parts.append(p)
+            continue
+        name = REVERSE.get(p, snake(p)) if not parts else snake(p)
+        parts.append(name)
+        if name in SINGLE_BLOCKS and i + 1 < len(rest):
+            parts.append(0)  # Terraform addresses a nested block as a list
     out = ""
     for p in parts:
         out += f"[{p}]" if isinstance(p, int) else (("." if out else "") + str(p))
