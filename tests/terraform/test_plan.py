@@ -1,0 +1,91 @@
+"""Plan JSON (terraform show -json), from hand-written plans in the
+documented format: with the .tf sources beside it, without them, and with
+--tf-dir; deletes left out; values known after apply unknown or linked."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from auditor.loaders.terraform import TfOptions
+
+from .helpers import brief, findings, scan_tf
+
+PLANS = Path(__file__).resolve().parents[1] / "data" / "terraform-plans"
+PLAN = PLANS / "endpoint" / "plan.json"
+
+
+def _fail(doc, rule):
+    return [b for b in brief(doc, rule) if b[5] == "fail"]
+
+
+def test_plan_with_sources_beside_points_at_tf_lines():
+    doc = scan_tf(PLAN)
+    assert _fail(doc, "SM201") == [
+        ("SM201", "aws_sagemaker_model.m", "main.tf", 10, "vpc_config", "fail"),
+        ("SM201", "aws_sagemaker_endpoint_configuration.main", "main.tf", 23,
+         "production_variants[0].initial_instance_count", "fail"),
+    ]
+    assert findings(doc, "SM001") == []
+
+
+def test_plan_alone_points_at_the_plan(tmp_path):
+    plan = tmp_path / "alone" / "plan.json"
+    plan.parent.mkdir()
+    shutil.copy(PLAN, plan)
+    doc = scan_tf(plan)
+    assert _fail(doc, "SM201") == [
+        ("SM201", "aws_sagemaker_model.m", "plan.json", 15, "vpc_config", "fail"),
+        ("SM201", "aws_sagemaker_endpoint_configuration.main", "plan.json", 52,
+         "production_variants[0].initial_instance_count", "fail"),
+    ]
+    # production comes from tags_all (the provider's default_tags, merged by the plan)
+    # deleted resources are not checked
+    assert not any(f.resource and f.resource.id.endswith(".old") for f in doc.findings)
+
+
+def test_tf_dir_gives_the_sources(tmp_path):
+    plan = tmp_path / "plan.json"
+    shutil.copy(PLAN, plan)
+    doc = scan_tf(plan, options=TfOptions(tf_dir=str(PLANS / "endpoint")))
+    assert [(b[2], b[3]) for b in _fail(doc, "SM201")] == [("main.tf", 10), ("main.tf", 23)]
+
+
+def test_values_known_after_apply_are_references_or_unknown(tmp_path):
+    data = json.loads(PLAN.read_text())
+    # the model's name is known only after apply: the variant still reaches the model through the reference
+    doc = scan_tf(PLAN, rule="SM201")
+    assert any(f.resource.id == "aws_sagemaker_model.m" for f in findings(doc, "SM201"))
+    # an instance count known only after apply is unknown, never a pass
+    pv = data["planned_values"]["root_module"]["resources"][1]["values"]["production_variants"][0]
+    del pv["initial_instance_count"]
+    data["resource_changes"][1]["change"]["after_unknown"]["production_variants"][0]["initial_instance_count"] = True
+    p = tmp_path / "plan.json"
+    p.write_text(json.dumps(data, indent=1))
+    doc = scan_tf(p, rule="SM201")
+    (u,) = [f for f in findings(doc, "SM201") if f.path == "production_variants[0].initial_instance_count"]
+    assert u.outcome == "unknown"
+    assert "aws_sagemaker_endpoint_configuration.main initial_instance_count is known only after apply" in u.message
+
+
+def test_wrong_format_version_is_one_sm001_at_its_line(tmp_path):
+    data = json.loads(PLAN.read_text())
+    data["format_version"] = "2.0"
+    p = tmp_path / "plan.json"
+    p.write_text(json.dumps(data, indent=1))
+    (bad,) = findings(scan_tf(p), "SM001")
+    assert bad.level == "error" and bad.location.line == 2
+    assert bad.message.startswith("Terraform plan JSON format_version '2.0' is not supported")
+
+
+def test_wrong_shape_is_an_sm001_and_other_files_are_scanned(tmp_path):
+    p = tmp_path / "plan.json"
+    p.write_text(json.dumps({"format_version": "1.2", "planned_values": [1, 2]}, indent=1))
+    other = tmp_path / "m"
+    other.mkdir()
+    (other / "main.tf").write_text('resource "aws_sagemaker_model" "x" {\n  name = "x"\n}\n')
+    doc = scan_tf([p, other])
+    (bad,) = findings(doc, "SM001")
+    assert bad.message == "planned_values.root_module must be an object" and bad.location.line == 3
+    assert findings(doc, "SM401")
