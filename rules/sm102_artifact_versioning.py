@@ -73,6 +73,8 @@ class ArtifactVersioning(Rule):
     section = "Model Preparation"
     policy = "Model artifacts must be stored in S3 with proper versioning."
     tags = ("security", "integrity", "model-preparation")
+    # medium: an unversioned artifact can be replaced in place, but only by someone with write access
+    security_severity = 5.0
     targets = ("Model",)
 
     class Params(RuleParams):

@@ -65,6 +65,8 @@ class ModelRegistry(Rule):
     section = "Model Preparation"
     policy = "Model metadata must be stored in a model registry."
     tags = ("governance", "security", "model-preparation")
+    # medium: an unapproved model reaches production, a governance gap more than an exposure
+    security_severity = 4.0
     targets = ("Model",)
 
     class Params(RuleParams):

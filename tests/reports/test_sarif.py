@@ -9,7 +9,7 @@ import pytest
 
 from reports import render
 from reports.merge import compare
-from reports.sarif import FINGERPRINT_KEY, build, default_repo_root
+from reports.sarif import FINGERPRINT_KEY, build, default_repo_root, rule_descriptor
 
 from tests.conftest import CORPUS
 
@@ -187,6 +187,17 @@ def test_rule_descriptor_carries_the_rule_doc(hostile):
     assert sm201["properties"]["tags"] == sorted(sm201["properties"]["tags"])
     assert "security-severity" not in sm201["properties"]
     assert rules["SM001"]["help"]["text"].count("What it checks") == 1  # engine rules have docs too
+
+
+def test_every_security_rule_has_a_security_severity():
+    """GitHub ranks code-scanning alerts of security rules by it."""
+    from auditor import registry
+
+    security = [c for c in registry.load(plugins=False).rules.values() if "security" in c.tags]
+    assert {c.id for c in security} >= {"SM101", "SM102", "SM103", "SM401", "SM402", "SM403"}
+    for c in security:
+        props = rule_descriptor(c.info())["properties"]
+        assert 0.0 < float(props["security-severity"]) <= 10.0, c.id
 
 
 def test_live_document(live, sarif_schema, tmp_path):
