@@ -52,12 +52,38 @@ class ConfigSuppression(_Strict):
         return v
 
 
+class Deployment(_Strict):
+    """How templates are deployed: the parameter files (CloudFormation
+    parameter JSON or CodePipeline template configuration), single values
+    and the region their pipeline uses. Paths are relative to this file."""
+
+    templates: list[str] = Field(min_length=1)  # globs on the template paths
+    parameters: list[str] = Field(default_factory=list)
+    values: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    region: Optional[str] = None
+
+    @field_validator("templates", "parameters", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, v: Optional[str]) -> Optional[str]:
+        from .loaders.parameters import REGION_RE
+
+        if v is not None and not REGION_RE.match(v):
+            raise ValueError(f"{v!r} is not an AWS region name (like eu-west-1)")
+        return v
+
+
 class Config(_Strict):
     version: Literal[1] = 1
     fail_on: Optional[FailOn] = None
     production: ProductionConfig = Field(default_factory=ProductionConfig)
     rules: dict[str, RuleConfig] = Field(default_factory=dict)
     suppressions: list[ConfigSuppression] = Field(default_factory=list)
+    deployments: list[Deployment] = Field(default_factory=list)
     plugins: bool = True  # load third-party rule packs
     source: Optional[str] = Field(None, exclude=True)
     _positions: dict = PrivateAttr(default_factory=dict)  # key path -> Span, for error lines

@@ -36,8 +36,8 @@ class FileOutcome:
     resources: dict = field(default_factory=dict)  # key -> resource (or its suppressions only)
 
 
-def _scan_file(path: str, explicit: bool, rs, settings, slim: bool = False) -> FileOutcome:
-    fr: FileResult = load_file(path, explicit)
+def _scan_file(path: str, explicit: bool, rs, settings, slim: bool = False, bindings=None) -> FileOutcome:
+    fr: FileResult = load_file(path, explicit, bindings.pins_for(path) if bindings else None)
     if fr.skipped:
         return FileOutcome(skipped=True)
     out = FileOutcome()
@@ -60,10 +60,10 @@ _JOB: dict[str, Any] = {}  # set before forking; the children inherit it
 
 
 def _work(indices: list[int]) -> list[tuple[int, FileOutcome]]:
-    files, rs, settings = _JOB["files"], _JOB["rs"], _JOB["settings"]
+    files, rs, settings, bindings = _JOB["files"], _JOB["rs"], _JOB["settings"], _JOB["bindings"]
     out = []
     for i in indices:
-        o = _scan_file(*files[i], rs, settings, slim=True)
+        o = _scan_file(*files[i], rs, settings, slim=True, bindings=bindings)
         # plain data crosses the pipe several times faster than pydantic objects
         o.findings = [_pack(f) for f in o.findings]
         o.evaluations = [(e.rule, e.resource, e.outcome, e.note) for e in o.evaluations]
@@ -106,7 +106,7 @@ def default_jobs(n_files: int) -> int:
     return max(1, min(idle, MAX_JOBS, n_files // (PARALLEL_MIN_FILES // 2)))
 
 
-def _parallel(files: list, rs, settings, jobs: int) -> Optional[list[FileOutcome]]:
+def _parallel(files: list, rs, settings, jobs: int, bindings=None) -> Optional[list[FileOutcome]]:
     """Outcomes in file order, or None when workers cannot be used."""
     import multiprocessing
 
@@ -114,7 +114,7 @@ def _parallel(files: list, rs, settings, jobs: int) -> Optional[list[FileOutcome
         ctx = multiprocessing.get_context("fork")
     except ValueError:  # pragma: no cover - no fork on this platform
         return None
-    _JOB.update(files=files, rs=rs, settings=settings)
+    _JOB.update(files=files, rs=rs, settings=settings, bindings=bindings)
     chunks = [list(range(j, len(files), jobs)) for j in range(jobs)]
     try:
         with ctx.Pool(jobs) as pool:
@@ -135,21 +135,26 @@ def _parallel(files: list, rs, settings, jobs: int) -> Optional[list[FileOutcome
 
 def scan(paths: list[str], cfg: Config, production: bool = False, select: Optional[list[str]] = None,
          fail_on: str = "error", today: Optional[date] = None, jobs: Optional[int] = None,
-         terraform: Any = None) -> ResultDocument:
-    """``terraform``: TfOptions (--var, --var-file, --tf-dir) for Terraform inputs."""
+         terraform: Any = None, pins=None) -> ResultDocument:
+    """``terraform``: TfOptions (--var, --var-file, --tf-dir) for Terraform inputs.
+    ``pins``: the command line's ``--parameters``/``--parameter``/``--region``
+    (``loaders.parameters.Pins``); the config's ``deployments`` add theirs per file."""
     from .loaders import OPTIONS
+    from .loaders.parameters import Bindings
 
     OPTIONS.terraform = terraform
     rs = build_ruleset(cfg, select)
+    bindings = Bindings(cfg, pins)
+    bindings = bindings if bindings else None
     settings = settings_for(cfg, production)
     files, missing = discover(paths)
     findings = [problem_finding(p) for p in missing]
     evaluations: list = []
     resources: dict = {}
     jobs = default_jobs(len(files)) if jobs is None else max(1, jobs)
-    outcomes = _parallel(files, rs, settings, jobs) if jobs > 1 and len(files) > 1 else None
+    outcomes = _parallel(files, rs, settings, jobs, bindings) if jobs > 1 and len(files) > 1 else None
     if outcomes is None:
-        outcomes = [_scan_file(path, explicit, rs, settings) for path, explicit in files]
+        outcomes = [_scan_file(path, explicit, rs, settings, bindings=bindings) for path, explicit in files]
     scanned = skipped = 0
     for o in outcomes:
         if o.skipped:

@@ -23,20 +23,29 @@ from .common import output_options, use_color, write
 @click.option("--tf-dir", type=click.Path(file_okay=False), default=None,
               help="Terraform plan JSON: the .tf sources of the plan, so findings point at .tf lines "
                    "[default: the plan's directory, when it holds .tf files].")
+@click.option("--parameters", "parameter_files", multiple=True, type=click.Path(dir_okay=False),
+              help="Parameter values the templates are deployed with: a CloudFormation parameters JSON list "
+                   "or a CodePipeline template configuration file (its Tags classify production). Repeatable; "
+                   "later files win.")
+@click.option("--parameter", "parameter_values", multiple=True, metavar="KEY=VALUE",
+              help="One parameter value (repeatable; wins over --parameters).")
+@click.option("--region", default=None, help="The region the templates are deployed to (pins AWS::Region).")
 def scan(paths, fmt, output, config_path, fail_on, production, select, jobs, repo_root, tf_vars, tf_var_files,
-         tf_dir):
+         tf_dir, parameter_files, parameter_values, region):
     """Check CloudFormation/SAM/CDK templates, Terraform modules and plans,
     API-shaped deployment files and saved snapshots. Directories are
     searched for templates; a directory holding .tf files is a Terraform module."""
     from .. import config as config_mod
     from reports import render
+    from ..loaders.parameters import command_line
     from ..scan import scan as run_scan
 
     cfg = config_mod.load(config_path)
     terraform = _tf_options(tf_vars, tf_var_files, tf_dir)
+    pins = command_line(parameter_files, parameter_values, region)
     threshold = fail_on or cfg.fail_on or "error"
     doc = run_scan(list(paths), cfg, production=production, select=list(select) or None, fail_on=threshold,
-                   jobs=jobs, terraform=terraform)
+                   jobs=jobs, terraform=terraform, pins=pins)
     write(render(doc, fmt, color=use_color(output), repo_root=repo_root, fail_on=threshold), output)
     return int(for_findings(doc.findings, threshold))
 

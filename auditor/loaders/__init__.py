@@ -94,12 +94,13 @@ def _looks_like_template(text: str) -> bool:
     return any(m in text for m in MARKERS)
 
 
-def load_file(path: str, explicit: bool) -> FileResult:
+def load_file(path: str, explicit: bool, pins=None) -> FileResult:
     """Parse one file. In a directory scan (``explicit`` False) a YAML/JSON file
     that names none of the template markers, or parses into something that is
     no template, is skipped; a file that looks like one but cannot be read is
     an input problem. Binary and empty files with a template extension are
-    problems either way: nothing tells them apart from a broken template."""
+    problems either way: nothing tells them apart from a broken template.
+    ``pins`` (``loaders.parameters.Pins``) apply to a CloudFormation template."""
     from .api import is_api_document, load_api
     from .snapshot import is_snapshot, load_snapshot
     from .template import is_template, load_template
@@ -162,7 +163,7 @@ def load_file(path: str, explicit: bool) -> FileResult:
         return result
     if docs and is_template(docs[0].data):
         result.kind = "template"
-        result.inventories, result.problems = load_template(name, docs[0])
+        result.inventories, result.problems = load_template(name, docs[0], pins)
         return result
     if docs and any(is_api_document(d) for d in docs):
         result.kind = "api"

@@ -1,10 +1,12 @@
 """CloudFormation intrinsic-function resolution: the one place that decides
 what a template can tell.
 
-* Parameters resolve to their defaults; without a default they are a ``Sym``
-  (a named unknown) so that two expressions over the same parameter compare
-  equal. SSM-typed parameters are always unknown (the default is a key, not
-  the value).
+* Parameters resolve to the value the user pinned (``Pins``: parameter
+  files, ``--parameter``), else to their defaults; without either they are a
+  ``Sym`` (a named unknown) so that two expressions over the same parameter
+  compare equal. SSM-typed parameters are always unknown (the value given is
+  a key, not the value). ``--region`` pins ``AWS::Region`` (and with it
+  ``AWS::Partition`` and ``AWS::URLSuffix``).
 * Conditions are evaluated with those values. An ``Fn::Equals`` that cannot
   be decided is an *atom*; the loader enumerates scenarios over the atoms
   (``Resolver(atoms=...)``) so that rules see every branch of an ``Fn::If``.
@@ -22,6 +24,7 @@ import re
 from typing import Any
 
 from ..values import Str, Sym, Unknown, is_known, to_jsonable
+from .parameters import partition
 
 NOVALUE = object()  # AWS::NoValue: the property is removed
 
@@ -68,13 +71,14 @@ def is_intrinsic(v: Any) -> bool:
 
 
 class Resolver:
-    def __init__(self, template: dict, atoms: dict[str, bool] | None = None) -> None:
+    def __init__(self, template: dict, atoms: dict[str, bool] | None = None, pins: Any = None) -> None:
         self.template = template
+        self.pins = pins
         self.resources = template.get("Resources") if isinstance(template.get("Resources"), dict) else {}
         self.mappings = template.get("Mappings") if isinstance(template.get("Mappings"), dict) else {}
         conds = template.get("Conditions")
         self.conditions = conds if isinstance(conds, dict) else {}
-        self.params = self._parameters(template.get("Parameters"))
+        self.params = self._parameters(template.get("Parameters"), pins.parameters if pins else {})
         self.atoms = atoms or {}
         self.seen_atoms: dict[str, str] = {}  # undecided Fn::Equals key -> label
         self._cond_cache: dict[str, Any] = {}
@@ -82,7 +86,7 @@ class Resolver:
 
     # -- parameters -------------------------------------------------------
     @staticmethod
-    def _parameters(section: Any) -> dict[str, Any]:
+    def _parameters(section: Any, pinned: dict) -> dict[str, Any]:
         out: dict[str, Any] = {}
         if not isinstance(section, dict):
             return out
@@ -91,10 +95,16 @@ class Resolver:
                 out[name] = Sym("param", name)
                 continue
             ptype = str(spec.get("Type", "String"))
-            if "Default" not in spec or ptype.startswith("AWS::SSM::Parameter::Value"):
+            if ptype.startswith("AWS::SSM::Parameter::Value"):
                 out[name] = Sym("param", name)
                 continue
-            default = spec["Default"]
+            if name in pinned:
+                default = pinned[name]  # text, as CloudFormation receives it
+            elif "Default" not in spec:
+                out[name] = Sym("param", name)
+                continue
+            else:
+                default = spec["Default"]
             if ptype.startswith("List<") or ptype == "CommaDelimitedList":
                 if isinstance(default, str):
                     default = [s.strip() for s in default.split(",")] if default else []
@@ -294,6 +304,11 @@ class Resolver:
             return NOVALUE
         if name in self.params:
             return self.params[name]
+        if self.pins is not None and self.pins.region:
+            if name == "AWS::Region":
+                return self.pins.region
+            if name in PSEUDO:
+                return dict(zip(("AWS::Partition", "AWS::URLSuffix"), partition(self.pins.region)))[name]
         if name in PSEUDO:
             return PSEUDO[name]
         if name in PSEUDO_UNKNOWN:

@@ -87,7 +87,9 @@ def is_template(data: Any) -> bool:
     )
 
 
-def load_template(file: str, doc: Document) -> tuple[list[Inventory], list[InputProblem]]:
+def load_template(file: str, doc: Document, pins: Any = None) -> tuple[list[Inventory], list[InputProblem]]:
+    """``pins``: values the deployment fixes (parameter files, ``--parameter``,
+    ``--region``, stack tags); see ``loaders.parameters``."""
     data = doc.data
     problems: list[InputProblem] = []
     resources = data.get("Resources")
@@ -105,7 +107,8 @@ def load_template(file: str, doc: Document) -> tuple[list[Inventory], list[Input
         if unchecked:  # cross-resource look-ups grow with the square of the count
             return [], problems
 
-    probe = Resolver(data)
+    problems.extend(_pin_problems(file, doc.index, data.get("Parameters"), pins))
+    probe = Resolver(data, pins=pins)
     if probe.conditions:  # nothing to decide without a Conditions section
         _touch_conditions(probe, resources)
     atoms = sorted(probe.seen_atoms)
@@ -128,9 +131,11 @@ def load_template(file: str, doc: Document) -> tuple[list[Inventory], list[Input
         inv = Inventory(complete=False)
         inv.scenario = label
         inv.positions[file] = {doc.index: doc.positions}
-        resolver = Resolver(data, atoms=assignment) if assignment else probe
+        resolver = Resolver(data, atoms=assignment, pins=pins) if assignment else probe
+        stack_tags = pins.tags if pins else {}
         for logical_id, spec in resources.items():
-            res = _resource(file, doc.index, logical_id, spec, resolver, problems if label == scenarios[0][0] else [])
+            res = _resource(file, doc.index, logical_id, spec, resolver, problems if label == scenarios[0][0] else [],
+                            stack_tags)
             if res is not None:
                 inv.add(res)
         inventories.append(inv)
@@ -197,8 +202,26 @@ def _touch_conditions(resolver: Resolver, resources: dict) -> None:
         resolver.condition(n)
 
 
+def _pin_problems(file: str, doc_index: int, section: Any, pins: Any) -> list[InputProblem]:
+    """A pinned value CloudFormation would reject is the user's mistake, not
+    a finding: say so once, and judge the template with it anyway."""
+    out: list[InputProblem] = []
+    if not pins or not isinstance(section, dict):
+        return out
+    for name, value in pins.parameters.items():
+        spec = section.get(name)
+        if not isinstance(spec, dict):
+            continue
+        allowed = spec.get("AllowedValues")
+        if isinstance(allowed, list) and allowed and value not in [str(a) for a in allowed]:
+            out.append(InputProblem(file, f"parameter {name} = {value!r} (from {pins.origin.get(name, 'the pins')}) "
+                                          f"is not one of its AllowedValues {', '.join(map(str, allowed))}; "
+                                          f"CloudFormation would reject it", ("Parameters", name), doc_index))
+    return out
+
+
 def _resource(file: str, doc_index: int, logical_id: str, spec: Any, resolver: Resolver,
-              problems: list[InputProblem]) -> Optional[Resource]:
+              problems: list[InputProblem], stack_tags: Optional[dict] = None) -> Optional[Resource]:
     rpath = ("Resources", logical_id)
     if not isinstance(spec, dict):
         problems.append(InputProblem(file, f"resource {logical_id} must be a mapping", rpath, doc_index))
@@ -225,6 +248,9 @@ def _resource(file: str, doc_index: int, logical_id: str, spec: Any, resolver: R
         problems.append(InputProblem(file, f"Properties of {logical_id} must be a mapping", base, doc_index))
         return None
     props = normalise(cls, rtype, props, pathmap)
+    if stack_tags and (props.get("Tags") is None or isinstance(props.get("Tags"), dict)):
+        # CloudFormation copies stack tags onto the resources; the resource's own tag wins
+        props["Tags"] = {**stack_tags, **(props.get("Tags") or {})}
     meta = Meta(
         key=f"{file}#{logical_id}" if doc_index == 0 else f"{file}#{doc_index}/{logical_id}",
         type=rtype,
