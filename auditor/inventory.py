@@ -40,6 +40,7 @@ class Inventory:
         # file -> doc index -> path -> Span
         self.positions: dict[str, dict[int, dict[tuple, Span]]] = {}
         self.scenario: Optional[str] = None  # label when a template has undecidable conditions
+        self.candidate = None  # loaders.candidates.Candidate: the finite choices this inventory assumes
         self.facts: dict[str, Any] = {}  # account-level facts (e.g. window, now)
 
     # -- building ---------------------------------------------------------

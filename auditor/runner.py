@@ -9,6 +9,7 @@ from typing import Iterable, Optional
 
 from . import __version__
 from .config import Config, ConfigError, check_rule_ids, rule_params
+from .candidates import group_runs
 from .engine import RULE_ERROR, RULE_ERROR_SLUG, evaluate, fingerprint, merge_scenarios, unaudited_findings
 from .inventory import Inventory
 from .models.findings import Evaluation, Finding, Location, ResultDocument, RuleInfo, RunInfo
@@ -130,10 +131,10 @@ def run_rules(inventories: list[Inventory], rs: Ruleset, settings: Settings) -> 
     runs = []
     for inv in inventories:
         fs, es = evaluate(inv, rs.rules, ctx)
-        runs.append((inv.scenario, fs, es))
+        runs.append((inv.scenario, inv.candidate, fs, es))
     if not runs:
         return [], []
-    fs, es = merge_scenarios(runs)
+    fs, es = merge_scenarios(group_runs(runs))
     if inventories[0].gaps:
         fs.extend(unaudited_findings(inventories[0].gaps))
     return fs, es

@@ -39,6 +39,7 @@ PSEUDO_UNKNOWN = {
     "AWS::StackId",
     "AWS::NotificationARNs",
 }
+_REGION = Sym("pseudo", "AWS::Region")
 _SUB_VAR = re.compile(r"\$\{([^}]*)\}")
 _DYNAMIC_REF = re.compile(r"\{\{resolve:[^}]*\}\}")
 _INTRINSICS = {
@@ -71,9 +72,11 @@ def is_intrinsic(v: Any) -> bool:
 
 
 class Resolver:
-    def __init__(self, template: dict, atoms: dict[str, bool] | None = None, pins: Any = None) -> None:
+    def __init__(self, template: dict, atoms: dict[str, bool] | None = None, pins: Any = None,
+                 map_region: str | None = None) -> None:
         self.template = template
         self.pins = pins
+        self.map_region = map_region  # a region candidate: what Fn::FindInMap keys on AWS::Region see
         self.resources = template.get("Resources") if isinstance(template.get("Resources"), dict) else {}
         self.mappings = template.get("Mappings") if isinstance(template.get("Mappings"), dict) else {}
         conds = template.get("Conditions")
@@ -265,6 +268,8 @@ class Resolver:
             if not isinstance(arg, list) or len(arg) not in (3, 4):
                 return Unknown("malformed Fn::FindInMap")
             keys = [self.value(a, tpath + (i,), (), None) for i, a in enumerate(arg[:3])]
+            if self.map_region:
+                keys = [self.map_region if k == _REGION else k for k in keys]
             default = None
             if len(arg) == 4 and isinstance(arg[3], dict) and "DefaultValue" in arg[3]:
                 default = self.value(arg[3]["DefaultValue"], tpath + (3, "DefaultValue"), (), None)

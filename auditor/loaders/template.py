@@ -40,6 +40,7 @@ from ..models.resources import (
 )
 from ..values import UNKNOWN_TYPES, Unknown
 from .marked import Document
+from .candidates import MAX_CANDIDATES, candidates
 from .resolver import MAX_ATOMS, NOVALUE, Resolver
 from .errors import InputProblem
 
@@ -108,10 +109,8 @@ def load_template(file: str, doc: Document, pins: Any = None) -> tuple[list[Inve
             return [], problems
 
     problems.extend(_pin_problems(file, doc.index, data.get("Parameters"), pins))
-    probe = Resolver(data, pins=pins)
-    if probe.conditions:  # nothing to decide without a Conditions section
-        _touch_conditions(probe, resources)
-    atoms = sorted(probe.seen_atoms)
+    cands, probes, seen_atoms = _probe(data, resources, pins, MAX_CANDIDATES)
+    atoms = sorted(seen_atoms)
     scenarios: list[tuple[Optional[str], dict[str, bool]]] = [(None, {})]
     if atoms:
         used = atoms[:MAX_ATOMS]
@@ -121,25 +120,48 @@ def load_template(file: str, doc: Document, pins: Any = None) -> tuple[list[Inve
             if not _possible(assignment):
                 continue
             label = " and ".join(
-                f"{probe.seen_atoms[k]}" if v else f"not ({probe.seen_atoms[k]})"
+                f"{seen_atoms[k]}" if v else f"not ({seen_atoms[k]})"
                 for k, v in assignment.items() if v or not _implied_false(k, assignment)
             )
             scenarios.append((label, assignment))
+        if len(cands) * len(scenarios) > MAX_SCENARIOS:  # fewer finite choices, so the product stays bounded
+            cands, probes, _ = _probe(data, resources, pins, max(1, MAX_SCENARIOS // len(scenarios)))
 
     inventories = []
-    for label, assignment in scenarios:
-        inv = Inventory(complete=False)
-        inv.scenario = label
-        inv.positions[file] = {doc.index: doc.positions}
-        resolver = Resolver(data, atoms=assignment, pins=pins) if assignment else probe
-        stack_tags = pins.tags if pins else {}
-        for logical_id, spec in resources.items():
-            res = _resource(file, doc.index, logical_id, spec, resolver, problems if label == scenarios[0][0] else [],
-                            stack_tags)
-            if res is not None:
-                inv.add(res)
-        inventories.append(inv)
+    stack_tags = pins.tags if pins else {}
+    for cand, probe in zip(cands, probes):
+        for label, assignment in scenarios:
+            inv = Inventory(complete=False)
+            inv.scenario = label
+            inv.candidate = cand if cand.choices else None
+            inv.positions[file] = {doc.index: doc.positions}
+            resolver = Resolver(data, atoms=assignment, pins=probe.pins, map_region=cand.region) \
+                if assignment else probe
+            for logical_id, spec in resources.items():
+                res = _resource(file, doc.index, logical_id, spec, resolver, [] if inventories else problems,
+                                stack_tags)
+                if res is not None:
+                    inv.add(res)
+            inventories.append(inv)
     return inventories, problems
+
+
+def _probe(data: dict, resources: dict, pins: Any, limit: int) -> tuple[list, list[Resolver], dict[str, str]]:
+    """The finite-choice candidates, a resolver for each, and the undecidable
+    condition atoms any of them meets."""
+    from .parameters import Pins
+
+    cands = candidates(data, pins, limit)
+    probes, seen = [], {}
+    for cand in cands:
+        cand_pins = (pins or Pins()).then(Pins(cand.params)) if cand.params else pins
+        probe = Resolver(data, pins=cand_pins, map_region=cand.region)
+        if probe.conditions:  # nothing to decide without a Conditions section
+            _touch_conditions(probe, resources)
+        for k, v in probe.seen_atoms.items():
+            seen.setdefault(k, v)
+        probes.append(probe)
+    return cands, probes, seen
 
 
 def _possible(assignment: dict[str, bool]) -> bool:
@@ -296,6 +318,7 @@ def build(cls: type[Resource], props: dict, meta: Meta, problems: list[InputProb
 
 
 MAX_WIDEN = 20
+MAX_SCENARIOS = 64  # condition scenarios x finite-choice candidates: each one re-runs the rules
 
 
 def _widen(props: dict, prop: tuple, value: Any) -> bool:
