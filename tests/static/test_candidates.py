@@ -7,7 +7,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from auditor.config import parse
@@ -112,7 +112,8 @@ Resources:
 _REGIONS = ["us-east-1", "us-west-2", "eu-west-1", "ap-south-1"]
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(st.lists(st.booleans(), min_size=1, max_size=4))
 def test_verdict_follows_the_candidates(tmp_path_factory, latest):
     regions = _REGIONS[:len(latest)]

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from auditor.loaders.parameters import ParameterFileError, Pins, parse
@@ -130,6 +130,7 @@ _keys = st.text(alphabet="ABCXYZabcxyz0189", min_size=1, max_size=12)
 _values = st.text(max_size=20)
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.dictionaries(_keys, _values, max_size=6), st.dictionaries(_keys, _values, max_size=4))
 def test_both_formats_round_trip(params, tags):
     listed = [{"ParameterKey": k, "ParameterValue": v} for k, v in params.items()]
@@ -145,7 +146,7 @@ _json = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | s
                      max_leaves=12)
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_json)
 def test_any_json_is_pins_or_an_error_naming_the_file(data):
     try:
