@@ -84,6 +84,8 @@ class Sym:
             return f"imported value {self.key}"
         if self.kind == "pseudo":
             return f"pseudo parameter {self.key}"
+        if self.kind == "az":
+            return f"Availability Zone {self.attr} of {self.key or 'the stack' + chr(39) + 's region'} (Fn::GetAZs)"
         if self.kind == "resource":
             return f"{self.key}.{self.attr}" if self.attr else f"Ref {self.key}"
         return f"{self.kind} {self.key}"
@@ -184,12 +186,25 @@ def display(v: Any) -> str:
             return "${" + v.key + ("." + v.attr if v.attr else "") + "}"
         if v.kind == "import":
             return f"ImportValue({v.key})"
+        if v.kind == "az":
+            return f"GetAZs({v.key!r})[{v.attr}]" if v.key else f"GetAZs[{v.attr}]"
         return "${" + v.key + "}"
     if isinstance(v, Str):
         return "".join(display(p) for p in v.parts)
     if isinstance(v, Unknown):
         return f"<unknown: {v.reason}>"
     return repr(v) if not isinstance(v, (int, float)) else str(v)
+
+
+def zone_of(v: Any) -> Any:
+    """An Availability Zone as something to count: the zone name, or the
+    ``Sym`` of ``!Select [i, !GetAZs ...]`` (distinct indexes of one region
+    are distinct zones); None when it cannot be told."""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, Sym) and v.kind == "az":
+        return v
+    return None
 
 
 def prop(obj: Any, key: str) -> Any:

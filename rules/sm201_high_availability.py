@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from auditor.rulebase import Fail, Note, Rule, RuleParams, Undecided, rule
-from auditor.values import Unknown, as_number, display, is_known, prop, why_unknown
+from auditor.values import Unknown, as_number, display, is_known, prop, why_unknown, zone_of
 
 
 @rule
@@ -26,7 +26,10 @@ class HighAvailability(Rule):
     from the inventory's subnets (`AWS::EC2::Subnet` `AvailabilityZone` in
     the template; live: DescribeSubnets); a subnet that is not in the
     template or inventory, or whose zone cannot be told, makes the result
-    *unknown* unless the known subnets already span enough zones. A model
+    *unknown* unless the known subnets already span enough zones. Subnets in
+    `!Select [0, !GetAZs ""]` and `!Select [1, !GetAZs ""]` are in two
+    distinct zones, whichever they are; a named zone beside such a pick may
+    be the same zone (unknown). A model
     **without** `VpcConfig` runs in SageMaker's own network, which places the
     instances across zones itself: SM201 says nothing about it (SM401
     reports the missing VPC).
@@ -186,24 +189,38 @@ class HighAvailability(Rule):
             zone = None
             if sub is not None and not isinstance(sub, Unknown):
                 zone = sub.AvailabilityZone if sub.AvailabilityZone is not None else sub.AvailabilityZoneId
-            if isinstance(zone, str):
-                zones.add(zone)
+            if zone_of(zone) is not None:
+                zones.add(zone_of(zone))
             else:
                 why = why_unknown(zone) if zone is not None else (
                     "not in the inventory" if sub is None else why_unknown(sub) if isinstance(sub, Unknown)
                     else "no AvailabilityZone")
                 unknown.append(f"{display(s)} ({why})")
-        if len(zones) >= want:
+        # a named zone may be one of the GetAZs picks: only each kind alone is surely distinct
+        named = {z for z in zones if isinstance(z, str)}
+        picks: dict[str, set] = {}
+        for z in zones - named:
+            picks.setdefault(z.key, set()).add(z)
+        distinct = max([len(named)] + [len(p) for p in picks.values()])
+        if distinct >= want:
             return
-        found = f"{len(zones)} Availability Zone(s)" + (f" ({', '.join(sorted(zones))})" if zones else "")
-        if unknown:
+        found = f"{len(zones)} Availability Zone(s)" + (f" ({', '.join(sorted(map(display, zones)))})"
+                                                         if zones else "")
+        overlap = distinct < len(zones)  # how many of them are distinct cannot be told
+        if unknown and not zones:
+            yield Undecided(("VpcConfig", "Subnets"), f"model {model.label}: the Availability Zone of no subnet "
+                                                      f"is known: {', '.join(unknown)}", resource=model)
+        elif unknown or (overlap and len(zones) >= want):
+            why = [f"zone unknown for subnet(s) {', '.join(unknown)}"] if unknown else []
+            why += [f"they may be as few as {distinct} distinct zone(s) (a named zone may be the one Fn::GetAZs "
+                    f"picks)"] if overlap else []
             yield Undecided(("VpcConfig", "Subnets"), f"model {model.label}: subnets span {found} as far as known; "
-                                                      f"zone unknown for subnet(s) {', '.join(unknown)}",
-                            resource=model)
+                                                      f"{'; '.join(why)}", resource=model)
         else:
             yield Fail(("VpcConfig", "Subnets"), f"model {model.label} runs in subnets spanning {found}; "
                                                  f"production needs at least {want}", resource=model,
-                       data={"check": "multi-az", "model": display(model.name), "zones": sorted(zones), "wanted": want})
+                       data={"check": "multi-az", "model": display(model.name), "zones": sorted(map(display, zones)),
+                             "wanted": want})
 
 
 RULE = HighAvailability

@@ -245,6 +245,12 @@ class Resolver:
                 idx = int(idx)
             except (TypeError, ValueError, OverflowError):
                 return Unknown("Fn::Select index cannot be determined")
+            if is_intrinsic(arg[1]) and "Fn::GetAZs" in arg[1] and idx >= 0:
+                # which zone is unknown, but distinct indexes of one region's list are distinct zones
+                region = self.value(arg[1]["Fn::GetAZs"], tpath + (1, "Fn::GetAZs"), (), None)
+                region = "" if region in ("", _REGION) or region == self.ref("AWS::Region") else region
+                if isinstance(region, str):
+                    return Sym("az", region, str(idx))
             if isinstance(items, list):
                 if 0 <= idx < len(items):
                     return items[idx]
