@@ -119,13 +119,13 @@ def _merge_one(by_cand: dict[int, list[Finding]], everyone: list[Any]) -> Findin
 
 def _evaluations(runs: list[tuple[Any, list[Finding], list[Evaluation]]]) -> list[Evaluation]:
     outcomes: dict[tuple, list[str]] = {}
+    notes: dict[tuple, Optional[str]] = {}
     for _, _, es in runs:
         for e in es:
             outcomes.setdefault((e.rule, e.resource), []).append(e.outcome)
-    out = []
-    for (rule, res), seen in outcomes.items():
-        out.append(Evaluation(rule=rule, resource=res, outcome=_overall(seen, len(runs))))
-    return out
+            notes[(e.rule, e.resource)] = notes.get((e.rule, e.resource)) or e.note
+    return [Evaluation(rule=rule, resource=res, outcome=_overall(seen, len(runs)), note=notes.get((rule, res)))
+            for (rule, res), seen in outcomes.items()]
 
 
 def _overall(seen: list[str], n: int) -> str:
