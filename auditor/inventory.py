@@ -25,7 +25,7 @@ from .models.resources import (
 )
 from .models.gaps import CoverageGap
 from .models.positions import Span
-from .values import Str, Sym, Unknown, is_known, same
+from .values import Str, Sym, Unknown, display, is_known, same
 
 SAGEMAKER_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 
@@ -519,6 +519,22 @@ def artifact_locations(model: Any) -> list[tuple[tuple, Any]]:
     return out
 
 
+def _https_bucket(host: Any, first: Any) -> Any:
+    """The bucket of an ``https://`` S3 URL whose host or path has symbolic
+    parts: ``${Bucket}.s3.${AWS::Region}.amazonaws.com`` (virtual-hosted) or
+    ``s3.${AWS::Region}.amazonaws.com/${Bucket}`` (path style); None when
+    the host is not S3's."""
+    labels = host.split(".") if isinstance(host, Str) else host.split(".") if isinstance(host, str) else None
+    if not labels:
+        return None
+    for i, label in enumerate(labels):
+        if isinstance(label, str) and (label == "s3" or label.startswith("s3-")):
+            if i == 0:  # path style: the bucket is the first path segment
+                return first if first not in (None, "") else None
+            return Str.build([p for j, x in enumerate(labels[:i]) for p in ((".", x) if j else (x,))])
+    return None
+
+
 def s3_bucket_of(uri: Any) -> Any:
     """The bucket an S3 URI names: a plain name, a symbolic name (``Sym``/``Str``
     from a Ref or Sub), an ``Unknown`` when the template cannot tell, or None
@@ -537,8 +553,12 @@ def s3_bucket_of(uri: Any) -> Any:
         parts = uri.split("/")
         if len(parts) >= 3 and parts[0] == "s3:" and parts[1] == "":
             return parts[2]
+        if parts[0] == "https:" and len(parts) >= 3 and parts[1] == "":
+            bucket = _https_bucket(parts[2], parts[3] if len(parts) > 3 else None)
+            if bucket is not None:
+                return bucket
         if isinstance(parts[0], str) and parts[0] != "s3:":
-            return None if parts[0] not in ("", "https:") else Unknown(f"cannot tell the bucket of {uri.describe()}")
+            return None if parts[0] not in ("", "https:") else Unknown(f"cannot tell the bucket of {display(uri)}")
         return Unknown(f"the artifact location {uri.describe()}")
     if isinstance(uri, (Sym, Unknown)):
         return Unknown(f"the artifact location is unknown ({uri.describe()})")

@@ -144,7 +144,7 @@ class Str:
         return self.describe()
 
     def describe(self) -> str:
-        syms = [p.describe() for p in self.parts if isinstance(p, Sym)]
+        syms = dict.fromkeys(p.describe() for p in self.parts if isinstance(p, Sym))  # each reason once
         return "depends on " + ", ".join(syms)
 
     def literal_prefix(self) -> str:

@@ -64,6 +64,13 @@ _INTRINSICS = {
     "Fn::Not",
     "Condition",
 }
+# Fn::GetAtt attributes that return the name the resource declares in the property of the same name
+NAME_ATTRIBUTES = {
+    ("AWS::SageMaker::Endpoint", "EndpointName"),
+    ("AWS::SageMaker::EndpointConfig", "EndpointConfigName"),
+    ("AWS::SageMaker::Model", "ModelName"),
+    ("AWS::SageMaker::InferenceComponent", "InferenceComponentName"),
+}
 MAX_ATOMS = 3  # 2**3 scenarios at most; further undecidable conditions are Unknown
 
 
@@ -86,6 +93,7 @@ class Resolver:
         self.seen_atoms: dict[str, str] = {}  # undecided Fn::Equals key -> label
         self._cond_cache: dict[str, Any] = {}
         self._cond_stack: set[str] = set()
+        self._naming: set[tuple] = set()  # names being resolved (a name that refers to itself)
 
     # -- parameters -------------------------------------------------------
     @staticmethod
@@ -339,6 +347,23 @@ class Resolver:
             return Unknown("Fn::GetAtt with a computed name")
         if res not in self.resources:
             return Unknown(f"Fn::GetAtt to undefined resource {res}")
+        return self._attribute(res, attr)
+
+    def _attribute(self, res: str, attr: str) -> Any:
+        """``X.EndpointName`` is the name X declares, so messages show
+        ``${AWS::StackName}-embedding`` and links compare names; a name
+        CloudFormation generates stays the symbol."""
+        spec = self.resources.get(res)
+        if isinstance(spec, dict) and (spec.get("Type"), attr) in NAME_ATTRIBUTES \
+                and isinstance(spec.get("Properties"), dict) and attr in spec["Properties"] \
+                and (res, attr) not in self._naming:
+            self._naming.add((res, attr))
+            try:
+                name = self.value(spec["Properties"][attr], (), (), None)
+            finally:
+                self._naming.discard((res, attr))
+            if isinstance(name, (str, Str, Sym)) and name != "":
+                return name
         return Sym("resource", res, attr)
 
     def _sub(self, arg: Any, tpath: tuple) -> Any:
@@ -366,7 +391,7 @@ class Resolver:
                 val = variables[name]
             elif "." in name and name.split(".", 1)[0] in self.resources:
                 res, attr = name.split(".", 1)
-                val = Sym("resource", res, attr)
+                val = self._attribute(res, attr)
             else:
                 val = self.ref(name)
             if val is NOVALUE:

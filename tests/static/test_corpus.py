@@ -116,9 +116,9 @@ def test_exact_instance_count_findings(corpus_doc):
     (msg,) = _count_findings(doc, "041").values()
     assert "MinInstance has no default" in msg  # a parameter without default is unknown, not a pass
     assert list(_count_findings(doc, "041")) == [("EndpointConfig", 138, "unknown")]
-    # a variant written with Fn::Sub over a model's attribute is named as written
+    # a variant named after a model's ModelName attribute shows the name the model declares
     assert ("EndpointConfig", 97, "fail") in _count_findings(doc, "024")
-    assert "${Model.ModelName}" in _count_findings(doc, "024")[("EndpointConfig", 97, "fail")]
+    assert _count_findings(doc, "024")[("EndpointConfig", 97, "fail")].startswith("variant ${SolutionPrefix}-ep runs")
 
 
 def test_condition_scenarios_are_labelled(corpus_doc):

@@ -1,0 +1,48 @@
+"""What unknown values say: each reason once, only what the value depends
+on, and names as their pattern."""
+
+from __future__ import annotations
+
+from auditor.inventory import s3_bucket_of
+from auditor.loaders.resolver import Resolver
+from auditor.values import Sym, display
+
+T = {
+    "Parameters": {"Prefix": {"Type": "String"}},
+    "Resources": {
+        "DocumentEndpoint": {"Type": "AWS::SageMaker::Endpoint",
+                             "Properties": {"EndpointName": {"Fn::Sub": "${AWS::StackName}-embedding"}}},
+        "Generated": {"Type": "AWS::SageMaker::Endpoint", "Properties": {}},
+        "Loop": {"Type": "AWS::SageMaker::Model", "Properties": {"ModelName": {"Fn::GetAtt": "Loop.ModelName"}}},
+    },
+}
+
+
+def _val(v):
+    return Resolver(T).value(v, (), (), None)
+
+
+def test_each_reason_once():
+    v = _val({"Fn::Sub": "sagemaker-${AWS::Region}-${AWS::AccountId}-${AWS::Region}"})
+    assert v.describe() == "depends on pseudo parameter AWS::Region, pseudo parameter AWS::AccountId"
+
+
+def test_the_bucket_of_an_https_url_is_only_its_bucket():
+    url = _val({"Fn::Sub": "https://sagemaker-${AWS::Region}-${AWS::AccountId}.s3.${AWS::Region}.amazonaws.com/"
+                           "${Prefix}/model.tar.gz"})
+    bucket = s3_bucket_of(url)
+    assert display(bucket) == "sagemaker-${AWS::Region}-${AWS::AccountId}"
+    assert "Prefix" not in bucket.describe()  # the key is not part of the bucket's name
+    path_style = _val({"Fn::Sub": "https://s3.${AWS::Region}.amazonaws.com/models-${AWS::AccountId}/${Prefix}/m"})
+    assert display(s3_bucket_of(path_style)) == "models-${AWS::AccountId}"
+    other = s3_bucket_of(_val({"Fn::Sub": "https://example.com/${Prefix}/m"}))
+    assert other.describe() == "cannot tell the bucket of https://example.com/${Prefix}/m"
+
+
+def test_a_declared_name_is_shown_as_its_pattern():
+    for ref in ({"Fn::GetAtt": ["DocumentEndpoint", "EndpointName"]},
+                {"Fn::Sub": "${DocumentEndpoint.EndpointName}"}):
+        assert display(_val(ref)) == "${AWS::StackName}-embedding"
+    # a name CloudFormation generates has no pattern: the attribute stays as written
+    assert _val({"Fn::GetAtt": "Generated.EndpointName"}) == Sym("resource", "Generated", "EndpointName")
+    assert _val({"Fn::GetAtt": "Loop.ModelName"}) == Sym("resource", "Loop", "ModelName")
