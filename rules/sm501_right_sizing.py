@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Optional
 
 from pydantic import Field, field_validator
@@ -19,7 +21,14 @@ NAMED_SIZES = {"nano": 1 / 32, "micro": 1 / 16, "small": 1 / 8, "medium": 1 / 4,
 _SIZE = re.compile(r"^(?:(?P<n>[1-9][0-9]*)xlarge|(?P<name>nano|micro|small|medium|large|xlarge))$")
 _TYPE = re.compile(r"^ml\.(?P<family>[a-z][a-z0-9-]*)\.(?P<size>[a-z0-9]+)$")
 _ACCELERATED = re.compile(r"^(?:[gp][0-9]|inf[0-9]|trn[0-9]|dl[0-9])")
-VCPUS_PER_XLARGE = 4  # holds across the ml.* families (large = 2, xlarge = 4, 12xlarge = 48 ...)
+DATA = Path(__file__).parent / "data" / "instance_types.json"  # vCPUs and memory; provenance inside
+
+
+@lru_cache(maxsize=1)
+def instance_specs() -> dict[str, tuple[int, float]]:
+    """ml.* instance type -> (vCPUs, memory GiB), from the AWS instance tables."""
+    return {k: (int(v["vcpus"]), float(v["memory_gib"]))
+            for k, v in json.loads(DATA.read_text())["types"].items()}
 
 
 def parse_size(size: str) -> Optional[float]:
@@ -53,8 +62,23 @@ class InstanceType:
         return bool(_ACCELERATED.match(self.family))
 
     @property
-    def vcpus(self) -> int:
-        return max(1, round(VCPUS_PER_XLARGE * self.units))
+    def vcpus(self) -> Optional[int]:
+        """Real figure from the instance table; None for a type it does not list."""
+        spec = instance_specs().get(self.name)
+        return spec[0] if spec else None
+
+    @property
+    def memory_gib(self) -> Optional[float]:
+        spec = instance_specs().get(self.name)
+        return spec[1] if spec else None
+
+    def larger_than(self, other: "InstanceType") -> bool:
+        """More vCPUs or more memory (ml.r5.large is larger than ml.m5.large);
+        by size name when the table lacks either type."""
+        a, b = instance_specs().get(self.name), instance_specs().get(other.name)
+        if a and b:
+            return a[0] > b[0] or a[1] > b[1]
+        return self.units > other.units
 
 
 def parse_instance_type(value: str) -> Optional[InstanceType]:
@@ -111,16 +135,21 @@ class RightSizing(Rule):
       "start with" size) without the `justification_tag` gets a note:
       scale up on measured performance, and say why.
 
-    Sizes compare across families by their size name (large < xlarge <
-    2xlarge < ... < 48xlarge); the tag is read from the endpoint config and
-    from the endpoints that use it, and any non-empty value justifies.
+    Sizes compare by the instance's real vCPU count and memory (AWS's
+    instance tables, kept in `rules/data/instance_types.json` with their
+    source): an instance is larger than a limit when it has more vCPUs or
+    more memory (ml.r5.large, 2 vCPUs and 16 GiB, is larger than
+    ml.m5.large, 2 vCPUs and 8 GiB); a type the table does not list compares
+    by its size name. The tag is read from the endpoint config and from the
+    endpoints that use it, and any non-empty value justifies.
 
     Live, for each endpoint older than `window_hours`, the average
     `CPUUtilization` (`GPUUtilization` on accelerated instances; Inferentia
     and Trainium publish neither, so they get no advice) over the window is
     compared with `low_utilization_percent`. SageMaker sums
     CPUUtilization over the vCPUs (400 % on 4 vCPUs), so the rule divides by
-    the vCPU count (4 per xlarge); GPUUtilization is summed over GPUs whose
+    the instance's vCPU count from the table (ml.t2.medium has 2; a type the
+    table lacks is *unknown*); GPUUtilization is summed over GPUs whose
     count the size does not tell, so it is compared as is (on multi-GPU
     instances this advises only when the whole instance is nearly idle).
     Below the threshold is a note naming the next size down. An endpoint
@@ -219,10 +248,10 @@ class RightSizing(Rule):
                 yield Fail(p, f"variant {name} runs on {t.name}; family ml.{t.family} is not in allowed_families")
                 continue  # one finding per variant: the family decides first
             if t.accelerated:
-                limit, lvl = (large, None) if t.units > large.units else (medium, "note")
+                limit, lvl = (large, None) if t.larger_than(large) else (medium, "note")
             else:
                 limit, lvl = start, "note"
-            if t.units <= limit.units:
+            if not t.larger_than(limit):
                 continue
             just = self._justified(cfg, ctx)
             if just is True:
@@ -271,6 +300,11 @@ class RightSizing(Rule):
             if not covered or not points:
                 continue
             avg = sum(x for _, x in points) / len(points)
+            if metric == "CPUUtilization" and t.vcpus is None:
+                yield Undecided(i + ("InstanceType",),
+                                f"cannot judge the CPU utilisation of variant {display(v.VariantName)}: the vCPU "
+                                f"count of {t.name} is not in the instance table (rules/data/instance_types.json)")
+                continue
             per = avg / t.vcpus if metric == "CPUUtilization" else avg
             if per >= self.params.low_utilization_percent:
                 continue

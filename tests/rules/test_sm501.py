@@ -67,6 +67,32 @@ def test_parser_examples():
     assert parse_instance_type("ml.m5.4xlarge").vcpus == 16
 
 
+def test_vcpus_and_memory_are_real_figures():
+    """From the instance table, not a per-size rule of thumb (a medium is not a quarter of an xlarge)."""
+    def spec(name):
+        t = parse_instance_type(name)
+        return t.vcpus, t.memory_gib
+
+    assert spec("ml.t2.medium") == (2, 4.0) and spec("ml.t3.medium") == (2, 4.0)
+    assert spec("ml.m5.large") == (2, 8.0) and spec("ml.r5.large") == (2, 16.0)
+    assert spec("ml.g5.xlarge") == (4, 16.0) and spec("ml.p4d.24xlarge") == (96, 1152.0)
+    assert spec("ml.zz9.large") == (None, None)
+    large, start = parse_instance_type("ml.r5.large"), parse_instance_type("ml.m5.large")
+    assert large.larger_than(start) and not start.larger_than(large)
+    assert not parse_instance_type("ml.c5.large").larger_than(start)
+    assert parse_instance_type("ml.zz9.xlarge").larger_than(start)  # not in the table: by size name
+
+
+def test_the_instance_table_says_where_it_comes_from():
+    import json
+
+    from rules.sm501_right_sizing import DATA, instance_specs
+
+    source = json.loads(DATA.read_text())["_source"]
+    assert "DescribeInstanceTypes" in source["figures"] and "botocore" in source["types"]
+    assert len(instance_specs()) > 250 and all(v > 0 and m > 0 for v, m in instance_specs().values())
+
+
 def test_next_size_down_uses_the_family_ladder():
     assert next_size_down(parse_instance_type("ml.m5.12xlarge")).name == "ml.m5.4xlarge"  # no 8xlarge in m5
     assert next_size_down(parse_instance_type("ml.m5.xlarge")).name == "ml.m5.large"
