@@ -134,7 +134,7 @@ class Autoscaling(Rule):
 
     def _variant(self, ep, config, path, v, is_async, ctx):
         name = v.VariantName
-        ep_name = ep.label if isinstance(ep.name, Unknown) else display(ep.name)
+        ep_name = ep.shown_name
         base = {"endpoint": ep_name, "variant": display(name)}
         if isinstance(name, Unknown):
             yield Undecided(path + ("VariantName",), f"variant name cannot be determined ({why_unknown(name)}), so "

@@ -14,7 +14,7 @@ INACTIVE = {"Stopped", "Failed"}
 
 
 def _ep_name(ep) -> str:
-    return ep.label if isinstance(ep.name, Unknown) else display(ep.name)
+    return ep.shown_name
 
 
 @rule

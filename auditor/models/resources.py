@@ -118,6 +118,18 @@ class Resource(BaseModel):
             return Sym("resource", self.meta.logical_id, self.name_prop or None)
         return v
 
+    @property
+    def shown_name(self) -> str:
+        """The physical name as messages show it: literal, or the pattern it
+        is built from (``${AWS::StackName}-embedding``); when it cannot be told,
+        said so, never the logical ID standing in for the name."""
+        from ..values import display
+
+        n = self.name
+        if isinstance(n, Unknown) or n is None:
+            return f"<name of {self.label}: {n.reason if n is not None else 'not given'}>"
+        return display(n)
+
     def tag(self, key: str) -> Any:
         """A tag value, None when absent, the unknown when tags are unknown."""
         tags = self.Tags

@@ -46,3 +46,16 @@ def test_a_declared_name_is_shown_as_its_pattern():
     # a name CloudFormation generates has no pattern: the attribute stays as written
     assert _val({"Fn::GetAtt": "Generated.EndpointName"}) == Sym("resource", "Generated", "EndpointName")
     assert _val({"Fn::GetAtt": "Loop.ModelName"}) == Sym("resource", "Loop", "ModelName")
+
+
+def test_a_resource_name_that_cannot_be_told_is_not_its_logical_id():
+    from auditor.models.resources import Endpoint, Meta
+    from auditor.values import Str, Unknown
+
+    meta = Meta(key="t.yaml#DocumentEndpoint", type="AWS::SageMaker::Endpoint", logical_id="DocumentEndpoint")
+    pattern = Str(["prefix-", Sym("pseudo", "AWS::StackName"), "-embedding"])
+    assert Endpoint(meta=meta, EndpointName=pattern).shown_name == "prefix-${AWS::StackName}-embedding"
+    unknown = Endpoint(meta=meta, EndpointName=Unknown("cannot decide whether parameter Env = 'prod'"))
+    assert unknown.shown_name == "<name of DocumentEndpoint: cannot decide whether parameter Env = 'prod'>"
+    # CloudFormation names it: the reference as written in the template
+    assert Endpoint(meta=meta).shown_name == "${DocumentEndpoint.EndpointName}"
