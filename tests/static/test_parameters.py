@@ -161,3 +161,19 @@ def test_any_json_is_pins_or_an_error_naming_the_file(data):
 def test_previous_values_are_not_pinned():
     pins = parse([{"ParameterKey": "A", "UsePreviousValue": True}, "B=x=y"], "p.json")
     assert pins.parameters == {"B": "x=y"}
+
+
+def test_worker_processes_see_the_pins(tmp_path):
+    import sys
+
+    from auditor.config import Config
+    from auditor.scan import scan
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("workers fork on Linux only")
+    for i in range(3):
+        shutil.copy(TEMPLATE, tmp_path / f"t{i}.yaml")
+    pins = Pins({"ImageTag": "latest"})
+    docs = [scan([str(tmp_path)], Config(), select=["SM101"], jobs=j, pins=pins) for j in (1, 2)]
+    assert [f.message for f in docs[0].findings] == [f.message for f in docs[1].findings]
+    assert len(docs[1].findings) == 3 and all(":latest uses the mutable tag" in f.message for f in docs[1].findings)
