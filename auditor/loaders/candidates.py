@@ -58,14 +58,23 @@ def _is_region_ref(v: Any) -> bool:
     return isinstance(v, dict) and v == {"Ref": REGION}
 
 
-def _region_rows(data: dict) -> Optional[dict[str, list]]:
+def _modelled(data: dict, kinds: Optional[set]) -> list:
+    """Properties of the resources rules see: choices elsewhere change no finding."""
+    res = data.get("Resources")
+    if not isinstance(res, dict):
+        return []
+    return [r.get("Properties") for r in res.values()
+            if isinstance(r, dict) and (kinds is None or r.get("Type") in kinds)]
+
+
+def _region_rows(data: dict, kinds: Optional[set] = None) -> Optional[dict[str, list]]:
     """region -> the mapping rows it selects, for the regions every
     region-keyed ``Fn::FindInMap`` (without a default) has a row for."""
     mappings = data.get("Mappings")
     if not isinstance(mappings, dict):
         return None
     tables: list[dict] = []
-    for node in _walk(data.get("Resources")):
+    for node in _walk(_modelled(data, kinds)):
         arg = node.get("Fn::FindInMap") if len(node) == 1 else None
         if not isinstance(arg, list) or len(arg) not in (3, 4) or not isinstance(arg[0], str):
             continue
@@ -83,12 +92,12 @@ def _region_rows(data: dict) -> Optional[dict[str, list]]:
     return {r: [t[r] for t in tables] for r in sorted(regions)}
 
 
-def _referenced(data: dict) -> set[str]:
+def _referenced(data: dict, kinds: Optional[set] = None) -> set[str]:
     """Names a template's resources and conditions refer to (Ref and Sub)."""
     import re
 
     names: set[str] = set()
-    for node in itertools.chain(_walk(data.get("Resources")), _walk(data.get("Conditions"))):
+    for node in itertools.chain(_walk(_modelled(data, kinds)), _walk(data.get("Conditions"))):
         if len(node) != 1:
             continue
         (fn, arg), = node.items()
@@ -101,10 +110,11 @@ def _referenced(data: dict) -> set[str]:
     return names
 
 
-def dimensions(data: dict, pins: Any = None) -> list[Dimension]:
+def dimensions(data: dict, pins: Any = None, kinds: Optional[set] = None) -> list[Dimension]:
+    """``kinds``: the resource types rules see (all when None)."""
     dims: list[Dimension] = []
     if not (pins and pins.region):
-        rows = _region_rows(data)
+        rows = _region_rows(data, kinds)
         if rows:
             groups: dict[str, list[str]] = {}
             for region, selected in rows.items():
@@ -113,7 +123,7 @@ def dimensions(data: dict, pins: Any = None) -> list[Dimension]:
     params = data.get("Parameters")
     pinned = pins.parameters if pins else {}
     if isinstance(params, dict):
-        used = _referenced(data)
+        used = _referenced(data, kinds)
         for name, spec in params.items():
             if not isinstance(spec, dict) or name in pinned or "Default" in spec or name not in used:
                 continue
@@ -136,13 +146,14 @@ def _text(v: Any) -> Optional[str]:
     return None
 
 
-def candidates(data: dict, pins: Any = None, limit: int = MAX_CANDIDATES) -> list[Candidate]:
+def candidates(data: dict, pins: Any = None, limit: int = MAX_CANDIDATES,
+               kinds: Optional[set] = None) -> list[Candidate]:
     """Every combination of the template's finite choices; ``[Candidate()]``
     when there are none. Dimensions that would take the count past ``limit``
     are left out (their values stay unknown)."""
     chosen: list[Dimension] = []
     total = 1
-    for d in dimensions(data, pins):
+    for d in dimensions(data, pins, kinds):
         if total * len(d.values) <= limit:
             chosen.append(d)
             total *= len(d.values)

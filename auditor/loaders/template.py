@@ -151,7 +151,7 @@ def _probe(data: dict, resources: dict, pins: Any, limit: int) -> tuple[list, li
     condition atoms any of them meets."""
     from .parameters import Pins
 
-    cands = candidates(data, pins, limit)
+    cands = candidates(data, pins, limit, set(TYPES))
     probes, seen = [], {}
     for cand in cands:
         cand_pins = (pins or Pins()).then(Pins(cand.params)) if cand.params else pins
