@@ -177,3 +177,21 @@ def test_worker_processes_see_the_pins(tmp_path):
     docs = [scan([str(tmp_path)], Config(), select=["SM101"], jobs=j, pins=pins) for j in (1, 2)]
     assert [f.message for f in docs[0].findings] == [f.message for f in docs[1].findings]
     assert len(docs[1].findings) == 3 and all(":latest uses the mutable tag" in f.message for f in docs[1].findings)
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=30))
+def test_command_line_values_are_pairs_or_usage_errors(text):
+    from auditor.loaders.parameters import check_region, parse_assignment
+
+    try:
+        key, value = parse_assignment(text)
+    except ParameterFileError as e:
+        assert str(e).startswith("--parameter ")
+        assert "=" not in text or not text.split("=", 1)[0].strip()
+    else:
+        assert text == f"{text.split('=', 1)[0]}={value}" and key == text.split("=", 1)[0].strip() and key
+    try:
+        assert check_region(text) == text and text == text.strip().lower()
+    except ParameterFileError as e:
+        assert str(e).startswith("--region ")
