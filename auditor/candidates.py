@@ -100,13 +100,16 @@ def _merge_one(by_cand: dict[int, list[Finding]], everyone: list[Any]) -> Findin
         return f
     if failing:
         f = next(f for f in by_cand[min(failing)] if f.outcome == "fail")
-        rest = [c for i, c in enumerate(everyone) if i not in failing]
+        rest = [c for i, c in enumerate(everyone) if i not in failing and i not in doubtful]
         f.outcome, f.level, f.remediation = "unknown", "note", None
         bad = [everyone[i] for i in sorted(failing)]
-        others = _names(rest, everyone, MAX_SHOWN)
-        others = f"not for {others}" if others.startswith("the other ") else f"not when {others}"
-        f.message = (f"fails only when {_names(bad, everyone)}, {others} "
-                     f"({_hint(bad, everyone)}): {_quote(fail_groups, everyone)}")
+        said = f"fails only when {_names(bad, everyone)}"
+        if doubtful:  # neither fails nor passes there
+            said += f", cannot be told when {_names([everyone[i] for i in sorted(doubtful)], everyone, MAX_SHOWN)}"
+        if rest:
+            others = _names(rest, everyone, MAX_SHOWN)
+            said += f", not for {others}" if others.startswith("the other ") else f", not when {others}"
+        f.message = f"{said} ({_hint(bad, everyone)}): {_quote(fail_groups, everyone)}"
         return f
     # unknown in some or all candidates, failing in none
     f = by_cand[min(doubtful)][0]

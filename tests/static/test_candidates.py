@@ -132,3 +132,27 @@ def test_verdict_follows_the_candidates(tmp_path_factory, latest):
         (f,) = fs
         assert f.outcome == "unknown"
         assert f.message.startswith("fails only when AWS::Region is " + " or ".join(failing) + ",")
+
+
+def test_fail_unknown_and_pass_candidates_are_each_named():
+    from auditor.candidates import merge_candidates
+    from auditor.loaders.candidates import Candidate
+    from auditor.models.findings import Evaluation, Finding, Location
+
+    def finding(outcome, msg):
+        return Finding(rule="SM101", slug="container-image", level="error" if outcome == "fail" else "note",
+                       outcome=outcome, message=msg, path="P", location=Location(), fingerprint="f")
+
+    def ev(outcome):
+        return [Evaluation(rule="SM101", resource="k", outcome=outcome)]
+
+    cs = [Candidate((("AWS::Region", (r,)),), {}, r) for r in ("us-east-1", "eu-west-1", "ap-south-1")]
+    fs, es = merge_candidates([(cs[0], [finding("fail", "bad")], ev("fail")),
+                               (cs[1], [finding("unknown", "dunno")], ev("unknown")), (cs[2], [], ev("pass"))])
+    (f,) = fs
+    assert f.outcome == "unknown" and f.level == "note"
+    assert f.message == ("fails only when AWS::Region is us-east-1, cannot be told when AWS::Region is eu-west-1, "
+                         "not when AWS::Region is ap-south-1 (the template leaves it open; --region decides): bad")
+    assert [e.outcome for e in es] == ["unknown"]
+    fs, es = merge_candidates([(c, [finding("unknown", "dunno")], ev("unknown")) for c in cs])
+    assert [(f.outcome, f.message) for f in fs] == [("unknown", "dunno")]  # the same doubt everywhere: said once
