@@ -9,7 +9,7 @@ unknown, not missing; a live inventory is complete for what it collected.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Iterable, Iterator, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 from .models.resources import (
     KINDS,
@@ -87,12 +87,12 @@ class Inventory:
         if isinstance(ref, Unknown):
             return ref
         candidates = self.of(kind)
-        if self.complete and type(ref) is str:
+        if type(ref) is str:
             candidates = self._named(kind, ref)
         if isinstance(ref, Sym) and ref.kind == "resource":
             file = near.meta.file if near else None
-            for r in candidates:
-                if r.meta.logical_id == ref.key and (file is None or r.meta.file == file):
+            for r in self._index()["lids"].get((kind, ref.key), ()):
+                if file is None or r.meta.file == file:
                     return r
             return Unknown(f"{ref.key} is not a {kind} in this template")
         for r in candidates:
@@ -110,12 +110,8 @@ class Inventory:
         return self.find("EndpointConfig", endpoint.EndpointConfigName, endpoint)
 
     def endpoints_using(self, config: EndpointConfig) -> list[Endpoint]:
-        endpoints = self.endpoints
-        if self.complete and type(config.name) is str:
-            endpoints = self._users("cfg_users", config.name)
-        return [
-            e for e in endpoints if _same_scope(e, config) and config.is_referenced_by(e.EndpointConfigName)
-        ]
+        return [e for e in self._linked("Endpoint", _config_names, config)
+                if config.is_referenced_by(e.EndpointConfigName)]
 
     def model_of(self, variant: ProductionVariant, near: Resource) -> Any:
         return self.find("Model", variant.ModelName, near)
@@ -123,10 +119,8 @@ class Inventory:
     # -- inference components: the model hangs off the endpoint, not the variant
     def components_on(self, endpoint: Endpoint) -> list[Any]:
         """Inference components hosted on the endpoint."""
-        comps = self.of("InferenceComponent")
-        if self.complete and type(endpoint.name) is str:
-            comps = self._users("ic_users", endpoint.name)
-        return [c for c in comps if _same_scope(c, endpoint) and endpoint.is_referenced_by(c.EndpointName)]
+        return [c for c in self._linked("InferenceComponent", _component_endpoints, endpoint)
+                if endpoint.is_referenced_by(c.EndpointName)]
 
     def endpoint_of_component(self, component: Any) -> Any:
         """The endpoint an inference component is hosted on, None, or an Unknown."""
@@ -143,49 +137,36 @@ class Inventory:
 
     def components_using(self, model: Model) -> list[Any]:
         """Inference components whose Specification names the model."""
-        return [c for c in self.of("InferenceComponent") if _same_scope(c, model)
-                and model.is_referenced_by(_get(c.Specification, "ModelName"))]
+        return [c for c in self._linked("InferenceComponent", _component_models, model)
+                if model.is_referenced_by(_get(c.Specification, "ModelName"))]
 
     def configs_using(self, model: Model) -> list[EndpointConfig]:
         out = []
-        configs = self.endpoint_configs
-        if self.complete and type(model.name) is str:
-            configs = self._users("model_users", model.name)
-        for c in configs:
-            if not _same_scope(c, model):
-                continue
+        for c in self._linked("EndpointConfig", _variant_models, model):
             if any(model.is_referenced_by(v.ModelName) for _, v in c.all_variants()):
                 out.append(c)
         return out
 
-    # -- indexes (live inventories hold thousands of resources) -----------
-    # They only narrow the candidates; the look-ups above still apply their
-    # own tests, in inventory order. Built on first use, dropped by add().
+    # -- indexes: every look-up is linear in the size of the inventory ----
+    # They only narrow the candidates to a superset of the answer; the
+    # look-ups still apply their own tests (including "may match once
+    # deployed"), in inventory order. Built on first use, dropped by add().
     def _index(self) -> dict:
         idx = self.__dict__.get("_idx")
         if idx is not None:
             return idx
-        idx = {"pos": {}, "names": defaultdict(list), "cfg_users": defaultdict(list),
-               "model_users": defaultdict(list), "ic_users": defaultdict(list)}
+        idx = {"pos": {}, "names": defaultdict(list), "lids": defaultdict(list), "linked": {}, "metrics": None}
         for kind, lst in self.resources.items():
             for i, r in enumerate(lst):
                 idx["pos"][id(r)] = i
+                if r.meta.logical_id is not None:
+                    idx["lids"][(kind, r.meta.logical_id)].append(r)
                 keys = {_last(k) for k in (r.name, r.meta.arn, getattr(r, "ModelPackageArn", None),
                                           getattr(r, "Arn", None)) if type(k) is str}
                 if type(r.name) is not str:
                     keys.add(None)  # named symbolically: always a candidate
                 for k in keys:
                     idx["names"][(kind, k)].append(r)
-        for e in self.endpoints:
-            v = e.EndpointConfigName
-            idx["cfg_users"][_last(v) if type(v) is str else None].append(e)
-        for ic in self.of("InferenceComponent"):
-            v = ic.EndpointName
-            idx["ic_users"][_last(v) if type(v) is str else None].append(ic)
-        for c in self.endpoint_configs:
-            names = {v.ModelName for _, v in c.all_variants()}
-            for k in {_last(n) if type(n) is str else None for n in names}:
-                idx["model_users"][k].append(c)
         self._idx = idx
         return idx
 
@@ -194,17 +175,53 @@ class Inventory:
         found = {id(r): r for k in (_last(ref), None) for r in idx["names"].get((kind, k), ())}
         return sorted(found.values(), key=lambda r: idx["pos"][id(r)])
 
-    def _users(self, table: str, name: str) -> list[Any]:
+    def _linked(self, kind: str, values_of: Callable[[Any], list], target: Resource,
+                maybe: bool = False, extra: tuple = ()) -> list[Any]:
+        """Resources of ``kind`` in ``target``'s scope, in inventory order,
+        that may name ``target`` through one of ``values_of(r)``: those with
+        a value that is its name, its ARN or a reference to its logical id,
+        and those with a value that is not a plain name or no value at all
+        (always candidates). ``maybe``: the caller also accepts values that
+        may equal the target's name once deployed; a target whose own name
+        is symbolic may then match any literal, so every resource of the
+        kind is a candidate. ``extra``: more keys of the target (``("rid",
+        value)`` entries of ``values_of``)."""
         idx = self._index()
-        found = {id(r): r for k in (name, None) for r in idx[table].get(k, ())}
-        return sorted(found.values(), key=lambda r: idx["pos"][id(r)])
+        table = idx["linked"].get((kind, values_of))
+        if table is None:
+            table = idx["linked"][(kind, values_of)] = defaultdict(list)
+            for r in self.of(kind):
+                keys = {_ref_key(v) for v in values_of(r)} or {None}
+                for k in keys:
+                    table[k].append(r)
+                if any(k is not None and k[0] == "lid" for k in keys):
+                    table["lid*"].append(r)
+        name = target.name
+        if maybe and name is not None and type(name) is not str and not _is_resource_ref(name):
+            found = self.of(kind)
+        else:
+            keys = {None, *extra}
+            if maybe and name is not None and type(name) is not str:
+                keys.add("lid*")  # a reference to another resource's name may be this one's
+            if type(name) is str:
+                keys.add(("n", name))
+            if target.meta.arn:
+                keys.add(("n", _last(target.meta.arn)))
+            if target.meta.logical_id is not None:
+                keys.add(("lid", target.meta.logical_id))
+            hits = {id(r): r for k in keys for r in table.get(k, ())}
+            pos = idx["pos"]
+            found = sorted(hits.values(), key=lambda r: pos[id(r)])
+        return [r for r in found if _same_scope(r, target)]
 
     # autoscaling: ResourceId is endpoint/<endpoint>/variant/<variant>
+    def _target_endpoint(self, t: ScalableTarget) -> list[Any]:
+        ep, _ = parse_variant_resource_id(t.ResourceId)
+        return [] if ep is None else [self.deref(ep, t)]
+
     def scalable_targets_for(self, endpoint: Endpoint, variant_name: Any) -> list[ScalableTarget]:
         out = []
-        for t in self.of("ScalableTarget"):
-            if not _same_scope(t, endpoint):
-                continue
+        for t in self._linked("ScalableTarget", self._target_endpoint, endpoint):
             ep, var = parse_variant_resource_id(t.ResourceId)
             if ep is None:
                 continue
@@ -220,10 +237,11 @@ class Inventory:
         matches an endpoint named by the same parameter)."""
         if not (isinstance(value, Sym) and value.kind == "resource" and value.attr):
             return value
-        for r in self.all():
-            if r.meta.logical_id == value.key and r.meta.file == near.meta.file:
-                name = getattr(r, r.name_prop, None) if r.name_prop == value.attr else None
-                return name if name is not None else value
+        idx = self._index()["lids"]
+        found = [r for kind in KINDS for r in idx.get((kind, value.key), ()) if r.meta.file == near.meta.file]
+        for r in found[:1]:
+            name = getattr(r, r.name_prop, None) if r.name_prop == value.attr else None
+            return name if name is not None else value
         return value
 
     def undecidable_targets(self, endpoint: Endpoint) -> list[ScalableTarget]:
@@ -242,9 +260,9 @@ class Inventory:
         the ResourceId cannot be split, or its endpoint/variant parts cannot
         be proven equal or different (one side symbolic)."""
         out = []
-        sure = self.scalable_targets_for(endpoint, variant_name)
-        for t in self.of("ScalableTarget"):
-            if not _same_scope(t, endpoint) or t in sure:
+        sure = {id(t) for t in self.scalable_targets_for(endpoint, variant_name)}
+        for t in self._linked("ScalableTarget", self._target_endpoint, endpoint, maybe=True):
+            if id(t) in sure:
                 continue
             if is_known(t.ServiceNamespace) and t.ServiceNamespace not in (None, "sagemaker"):
                 continue
@@ -263,10 +281,8 @@ class Inventory:
         """(schedules that monitor the endpoint, schedules that may: their
         endpoint name cannot be told apart from it)."""
         sure, maybe = [], []
-        for s in self.of("MonitoringSchedule"):
-            if not _same_scope(s, endpoint):
-                continue
-            names = [n for n in self._schedule_endpoints(s) if n is not None]
+        for s in self._linked("MonitoringSchedule", self._schedule_names, endpoint, maybe=True):
+            names = self._schedule_names(s)
             if any(endpoint.is_referenced_by(n) for n in names):
                 sure.append(s)
             elif (not names and not self.complete) or any(_maybe_same(n, endpoint.name) for n in names):
@@ -296,6 +312,9 @@ class Inventory:
             return "DataQuality"  # inline definitions without a type are data quality (the API default)
         return Unknown(f"monitoring schedule {schedule.label} names no monitoring type")
 
+    def _schedule_names(self, s: Any) -> list[Any]:
+        return [n for n in self._schedule_endpoints(s) if n is not None]
+
     def _schedule_endpoints(self, s: Any) -> list[Any]:
         names = [s.EndpointName]
         cfg = s.MonitoringScheduleConfig
@@ -315,9 +334,8 @@ class Inventory:
 
     def policies_for(self, target: ScalableTarget) -> list[ScalingPolicy]:
         out = []
-        for p in self.of("ScalingPolicy"):
-            if not _same_scope(p, target):
-                continue
+        rid = target.ResourceId
+        for p in self._linked("ScalingPolicy", _policy_keys, target, extra=(("rid", rid),) if type(rid) is str else ()):
             if p.ScalingTargetId is not None and target.is_referenced_by(p.ScalingTargetId):
                 out.append(p)
             elif p.ResourceId is not None and _same_value(p.ResourceId, target.ResourceId) and (
@@ -329,9 +347,7 @@ class Inventory:
     def alarms_for(self, endpoint: Endpoint) -> list[Alarm]:
         """Alarms whose EndpointName dimension (or metric-math metrics) name it."""
         out = []
-        for a in self.of("Alarm"):
-            if not _same_scope(a, endpoint):
-                continue
+        for a in self._linked("Alarm", _alarm_endpoint_names, endpoint):
             names = [a.dimension("EndpointName")]
             if isinstance(a.Metrics, list):
                 for m in a.Metrics:
@@ -352,9 +368,7 @@ class Inventory:
         alarm's own Dimensions and at every MetricStat of metric math;
         Model Monitor metrics use ``Endpoint``, endpoint metrics ``EndpointName``."""
         sure, maybe = [], []
-        for a in self.of("Alarm"):
-            if not _same_scope(a, endpoint):
-                continue
+        for a in self._linked("Alarm", _dimension_reader(tuple(dimensions)), endpoint, maybe=True):
             names = alarm_dimension_values(a, dimensions)
             if any(endpoint.is_referenced_by(n) for n in names):
                 sure.append(a)
@@ -366,9 +380,7 @@ class Inventory:
         """The endpoint's ``/aws/sagemaker/Endpoints/<name>`` log group, None
         (live: it does not exist) or an Unknown (a template cannot tell:
         SageMaker creates the group itself)."""
-        for g in self.of("LogGroup"):
-            if not _same_scope(g, endpoint):
-                continue
+        for g in self._linked("LogGroup", _log_group_endpoint, endpoint):
             rest = strip_prefix(g.LogGroupName, ENDPOINT_LOG_PREFIX)
             if rest is not None and endpoint.is_referenced_by(rest):
                 return g
@@ -378,10 +390,17 @@ class Inventory:
                        "that does not declare it cannot tell")
 
     def metric(self, endpoint: str, variant: Optional[str], metric: str, account=None, region=None) -> Optional[MetricSeries]:
-        for m in self.metrics:
-            if m.endpoint == endpoint and m.variant == variant and m.metric == metric:
-                if (account is None or m.account == account) and (region is None or m.region == region):
-                    return m
+        idx = self._index()
+        # metrics may be replaced after the index is built: key the table by the list
+        table = idx["metrics"]
+        if table is None or table[0] is not self.metrics or table[1] != len(self.metrics):
+            series: dict = defaultdict(list)
+            for m in self.metrics:
+                series[(m.endpoint, m.variant, m.metric)].append(m)
+            table = idx["metrics"] = (self.metrics, len(self.metrics), series)
+        for m in table[2].get((endpoint, variant, metric), ()):
+            if (account is None or m.account == account) and (region is None or m.region == region):
+                return m
         return None
 
     def gaps_for(self, res: Resource, rule_id: str) -> list[CoverageGap]:
@@ -405,6 +424,89 @@ class Inventory:
 def _last(value: str) -> str:
     """The name an ARN ends with (the whole value when it is no ARN)."""
     return value.rsplit("/", 1)[-1] if value.startswith("arn:") else value
+
+
+def _ref_key(value: Any) -> Any:
+    """The index key under which a value may name a resource: its name (an
+    ARN's last part), a logical id, or None (anything symbolic)."""
+    if type(value) is _RID:
+        return ("rid", str(value))
+    if type(value) is str:
+        return ("n", _last(value))
+    if isinstance(value, Sym) and value.kind == "resource":
+        return ("lid", value.key)
+    return None
+
+
+def _is_resource_ref(v: Any) -> bool:
+    return isinstance(v, Sym) and v.kind == "resource"
+
+
+def _policy_keys(p: Any) -> list[Any]:
+    out = []
+    if p.ScalingTargetId is not None:
+        out.append(p.ScalingTargetId)
+    if p.ResourceId is not None:
+        # a policy tied to its target by ResourceId: keyed by the id itself (a
+        # symbolic id is compared by value: always a candidate)
+        out.append(_RID(p.ResourceId) if type(p.ResourceId) is str else None)
+    return out
+
+
+def _config_names(e: Any) -> list[Any]:
+    return [e.EndpointConfigName]
+
+
+def _component_endpoints(c: Any) -> list[Any]:
+    return [c.EndpointName]
+
+
+def _component_models(c: Any) -> list[Any]:
+    return [_get(c.Specification, "ModelName")]
+
+
+def _variant_models(c: Any) -> list[Any]:
+    return [v.ModelName for _, v in c.all_variants()]
+
+
+class _RID(str):
+    """A ScalingPolicy's ResourceId as an index key (not a name)."""
+
+
+def _alarm_endpoint_names(a: Any) -> list[Any]:
+    names = [a.dimension("EndpointName")]
+    if isinstance(a.Metrics, list):
+        for m in a.Metrics:
+            stat = m.get("MetricStat") if isinstance(m, dict) else None
+            metric = stat.get("Metric") if isinstance(stat, dict) else None
+            dims = metric.get("Dimensions") if isinstance(metric, dict) else None
+            for d in dims if isinstance(dims, list) else []:
+                if isinstance(d, dict) and d.get("Name") == "EndpointName":
+                    names.append(d.get("Value"))
+    return [n for n in names if n is not None] or [_NOTHING]
+
+
+_DIMENSION_READERS: dict = {}
+
+
+def _dimension_reader(dimensions: tuple) -> Callable[[Any], list]:
+    """One function per dimension set, so each set has one index table."""
+    fn = _DIMENSION_READERS.get(dimensions)
+    if fn is None:
+        def fn(a: Any) -> list:
+            return alarm_dimension_values(a, dimensions) or [_NOTHING]
+        _DIMENSION_READERS[dimensions] = fn
+    return fn
+
+
+def _log_group_endpoint(g: Any) -> list[Any]:
+    rest = strip_prefix(g.LogGroupName, ENDPOINT_LOG_PREFIX)
+    return [_NOTHING] if rest is None else [rest]
+
+
+# A value that names no resource: keyed apart from everything (an alarm on
+# another dimension is no candidate, unlike a value that cannot be told).
+_NOTHING = _RID("")
 
 
 def _same_scope(a: Resource, b: Resource) -> bool:

@@ -219,8 +219,8 @@ class EncryptionAtRest(Rule):
                                       f"encryption cannot be checked", **where)
 
     def _bucket(self, bucket, ctx):
-        direct = models_using_bucket(ctx.inv, bucket)
-        users = [m for m in ctx.inv.models if m in direct or any(
+        direct = {id(m) for m in models_using_bucket(ctx.inv, bucket)}  # by identity: linear, not pairwise __eq__
+        users = [m for m in ctx.inv.models if id(m) in direct or any(
             owner is not m and bucket.is_referenced_by(s3_bucket_of(u)) for owner, _, u in self._locations(m, ctx))]
         if not users:
             return  # not an artifact bucket

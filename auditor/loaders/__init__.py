@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .errors import InputProblem
-from .marked import MAX_BYTES, LoadError, decode, load_text
+from .marked import MAX_BYTES, LoadError, decode, load_json, load_text
 
 EXTENSIONS = (".yaml", ".yml", ".json", ".template")
 TF_SUFFIXES = (".tf", ".tf.json")  # a directory holding these is a Terraform module
 SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache", "cdk.out.assets"}
+SNAPSHOT_MARK = b'"sm-audit-snapshot"'  # the format key, first or (sorted keys) last
 # cheap pre-filter for directory scans: a file naming none of these is no template
 MARKERS = ("Resources", "ProductionVariants", "PrimaryContainer", "Containers", "EndpointConfigName",
            "sm-audit-snapshot", "AWSTemplateFormatVersion", "planned_values", "resource_changes")
@@ -119,10 +120,17 @@ def load_file(path: str, explicit: bool, pins=None) -> FileResult:
     try:
         with open(path, "rb") as fh:
             size = os.fstat(fh.fileno()).st_size
-            raw = fh.read(MAX_BYTES + 1)  # never more than the limit into memory
+            raw = fh.read(MAX_BYTES + 1)  # never more than the limit into memory...
+            snapshot = _marked_snapshot(fh, raw, size)
+            if snapshot and len(raw) > MAX_BYTES:
+                raw += fh.read()  # ...but a snapshot, whose only limit is memory
     except OSError as e:
         result.problems.append(InputProblem(name, f"cannot read file: {e.strerror or e}"))
         return result
+    if snapshot:
+        loaded = _load_snapshot(name, raw)
+        if loaded is not None:
+            return loaded
     if len(raw) > MAX_BYTES:
         if not explicit and not _looks_like_template(raw[:65536].decode("utf-8", "replace")):
             result.skipped = True
@@ -177,6 +185,44 @@ def load_file(path: str, explicit: bool, pins=None) -> FileResult:
         ))
     else:
         result.skipped = True
+    return result
+
+
+def _marked_snapshot(fh: Any, head: bytes, size: int) -> bool:
+    """Does the file name the snapshot format key near its start or end?"""
+    if SNAPSHOT_MARK in head[:65536]:
+        return True
+    if size <= len(head):
+        return SNAPSHOT_MARK in head[-65536:]
+    here = fh.tell()
+    fh.seek(max(0, size - 65536))
+    tail = fh.read()
+    fh.seek(here)
+    return SNAPSHOT_MARK in tail
+
+
+def _load_snapshot(name: str, raw: bytes) -> Any:
+    """A snapshot read as plain JSON (its locations are ARNs, so no positions
+    are composed), or None when the file is no snapshot after all. Only for
+    the few input problems of a file under the template size limit are
+    positions composed, so those findings keep their lines."""
+    from .snapshot import is_snapshot, load_snapshot
+
+    result = FileResult(name)
+    try:
+        text = decode(raw, limit=None)
+        (doc,) = load_json(text, positions=False)
+    except LoadError:
+        return None  # read again the usual way: the same problem, with its line
+    if not is_snapshot(doc.data):
+        return None
+    result.kind = "snapshot"
+    result.inventories, result.problems = load_snapshot(name, doc.data)
+    if result.problems and len(raw) <= MAX_BYTES:
+        try:
+            result.positions = {0: load_json(text)[0].positions}
+        except LoadError:
+            pass
     return result
 
 

@@ -201,10 +201,11 @@ class _Builder:
         return {name: value}
 
 
-def decode(raw: bytes) -> str:
-    """Bytes to text, refusing binary and non-UTF-8 files with a clear reason."""
-    if len(raw) > MAX_BYTES:
-        raise LoadError(f"file is {len(raw):,} bytes; the limit is {MAX_BYTES:,}")
+def decode(raw: bytes, limit: int | None = MAX_BYTES) -> str:
+    """Bytes to text, refusing binary and non-UTF-8 files with a clear reason.
+    ``limit`` None: no size limit (snapshots)."""
+    if limit is not None and len(raw) > limit:
+        raise LoadError(f"file is {len(raw):,} bytes; the limit is {limit:,}")
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
         raise LoadError("UTF-16 text: CloudFormation templates must be UTF-8; save the file as UTF-8")
     if b"\x00" in raw[:8192]:
@@ -310,11 +311,12 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict:
 _SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
-def load_json(text: str) -> list[Document]:
+def load_json(text: str, positions: bool = True) -> list[Document]:
     """Strict JSON. The data comes from ``json``; positions come from composing
     the same text as YAML (a JSON document is a YAML flow document: same
     structure, same keys). Where that fails we keep the data without
-    positions rather than lose the file."""
+    positions rather than lose the file. ``positions`` False: data only
+    (snapshots, whose locations are ARNs: no size limit, no composing)."""
     text = text.lstrip("\ufeff")
     try:
         data = json.loads(text, object_pairs_hook=_no_duplicates)
@@ -329,6 +331,8 @@ def load_json(text: str) -> list[Document]:
         except LoadError as ye:
             raise ye from None
         raise e from None
+    if not positions:
+        return [Document(data, {}, 0)]
     try:
         docs = load_yaml(_SURROGATE.sub(r"\\u0041", text), shallow=True)
     except LoadError as e:
