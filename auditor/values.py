@@ -84,6 +84,8 @@ class Sym:
             return f"imported value {self.key}"
         if self.kind == "pseudo":
             return f"pseudo parameter {self.key}"
+        if self.kind == "subvar":  # an Fn::Sub variable computed from deploy-time values
+            return f"{self.key} (computed when the stack is deployed)"
         if self.kind == "az":
             return f"Availability Zone {self.attr} of {self.key or 'the stack' + chr(39) + 's region'} (Fn::GetAZs)"
         if self.kind == "resource":

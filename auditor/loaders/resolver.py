@@ -389,6 +389,9 @@ class Resolver:
             name = name.strip()
             if name in variables:
                 val = variables[name]
+                if isinstance(val, Unknown) and not val.reason.startswith("dynamic reference"):
+                    # the author named it: show ${RandomGUID} in the pattern, not how it is computed
+                    val = Sym("subvar", name, val.reason)
             elif "." in name and name.split(".", 1)[0] in self.resources:
                 res, attr = name.split(".", 1)
                 val = self._attribute(res, attr)

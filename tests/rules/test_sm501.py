@@ -190,7 +190,8 @@ def test_corpus_instance_types():
     fs = scan_file(CORPUS / "036_aws-samples_llm-apps-workshop_template.yml", rule=RULE)
     assert [(f.resource.id, f.location.line, f.level) for f in fs] == [
         ("LLMEndpointConfig", 233, "note"), ("EmbeddingEndpointConfig", 272, "warning")]
-    assert fs[1].message.startswith("variant ${EmbeddingModel.ModelName} runs on ml.g5.24xlarge, beyond")
+    # the variant is named after the model's declared name, a pattern over a deploy-time Fn::Sub variable
+    assert fs[1].message.startswith("variant llm-apps-blog-gpt-j-6b-model-${RandomGUID} runs on ml.g5.24xlarge, beyond")
     # ml.t2.medium is an allowed family at the smallest size
     assert scan_file(CORPUS / "020_stelligent_cfn_nag_sagemaker_endpointconfig_kms_key_id_not_set.yaml",
                      rule=RULE) == []

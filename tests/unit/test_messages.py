@@ -59,3 +59,14 @@ def test_a_resource_name_that_cannot_be_told_is_not_its_logical_id():
     assert unknown.shown_name == "<name of DocumentEndpoint: cannot decide whether parameter Env = 'prod'>"
     # CloudFormation names it: the reference as written in the template
     assert Endpoint(meta=meta).shown_name == "${DocumentEndpoint.EndpointName}"
+
+
+def test_a_sub_variable_computed_at_deploy_time_keeps_its_name():
+    guid = {"Fn::Select": [0, {"Fn::Split": ["-", {"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "AWS::StackId"}]}]}]}]}
+    name = _val({"Fn::Sub": ["app-endpoint-${RandomGUID}", {"RandomGUID": guid}]})
+    assert display(name) == "app-endpoint-${RandomGUID}"
+    assert name.describe() == "depends on RandomGUID (computed when the stack is deployed)"
+    # the same expression twice is the same name (an endpoint and the alarm that names it)
+    assert name == _val({"Fn::Sub": ["app-endpoint-${RandomGUID}", {"RandomGUID": guid}]})
+    secret = _val({"Fn::Sub": ["${S}", {"S": "{{resolve:secretsmanager:x}}"}]})
+    assert secret.describe() == "dynamic reference {{resolve:secretsmanager:x}}"
