@@ -84,3 +84,60 @@ def test_arbitrary_text_parses_or_is_an_hcl_error(text):
         parse(text, "fuzz.tf")
     except HclError as e:
         assert e.message
+
+
+# -- the fast reader gives the lark grammar's tree -------------------------------
+
+from pathlib import Path  # noqa: E402
+
+from auditor.loaders.terraform.fastparse import Fallback, parse_fast  # noqa: E402
+from auditor.loaders.terraform.hcl import parse_lark  # noqa: E402
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "terraform-corpus"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "terraform"
+
+
+def _shape(body):
+    """Expressions and start positions (lark's end positions of binary
+    expressions include a trailing newline; ours stop at the expression)."""
+    return ({k: (a.expr, a.span[:2]) for k, a in body.attrs.items()},
+            [(b.type, b.labels, b.span[:2], _shape(b.body)) for b in body.blocks])
+
+
+def test_fast_reader_matches_the_grammar_on_every_real_file():
+    files = sorted(DATA.rglob("*.tf")) + sorted(FIXTURES.rglob("*.tf"))
+    assert len(files) > 200
+    for f in files:
+        text = f.read_text()
+        assert _shape(parse_fast(text, str(f))) == _shape(parse_lark(text, str(f)).body), f
+
+
+def test_fast_reader_hands_what_it_does_not_read_to_the_grammar():
+    text = 'x = "%{ if true }a%{ endif }"\n'
+    try:
+        parse_fast(text, "t.tf")
+        raise AssertionError("directives are the grammar's")
+    except Fallback:
+        pass
+    assert parse(text, "t.tf").body.attrs["x"].expr == ("unsupported", "template directive (%{...})")
+
+
+_ATOMS = st.sampled_from(['1', '"s"', 'var.a', 'local.b[0]', 'f(1, 2)', '[1, 2]', '{ a = 1 }', 'x.*.y',
+                          'true', 'null', '"a${var.b}c"', '(1)', '-2', '!c'])
+_EXPRS = st.recursive(_ATOMS, lambda inner: st.one_of(
+    st.tuples(inner, st.sampled_from(["+", "*", "==", "&&", "||", "<", "%"]), inner).map(" ".join),
+    st.tuples(inner, inner, inner).map(lambda t: f"{t[0]} ? {t[1]} : {t[2]}"),
+    st.lists(inner, max_size=3).map(lambda xs: "[" + ", ".join(xs) + "]"),
+    inner.map(lambda x: f"[for k, v in {x} : v if k != 1]"),
+), max_leaves=8)
+
+
+@settings(max_examples=80, deadline=None)
+@given(_EXPRS)
+def test_fast_reader_matches_the_grammar_on_generated_expressions(expr):
+    text = f'resource "a" "b" {{\n  x = {expr}\n  nested {{\n    y = {expr}\n  }}\n}}\n'
+    try:
+        fast = parse_fast(text, "g.tf")
+    except Fallback:
+        return
+    assert _shape(fast) == _shape(parse_lark(text, "g.tf").body)

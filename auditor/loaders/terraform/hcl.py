@@ -76,6 +76,17 @@ def _parser():
 
 
 def parse(text: str, path: str) -> HclFile:
+    """The fast reader first; the lark grammar for what it does not handle
+    (and for the wording and position of syntax errors)."""
+    from .fastparse import Fallback, parse_fast
+
+    try:
+        return HclFile(path, parse_fast(text, path), text.split("\n"))
+    except Fallback:
+        return parse_lark(text, path)
+
+
+def parse_lark(text: str, path: str) -> HclFile:
     from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
     try:
