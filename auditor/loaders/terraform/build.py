@@ -78,7 +78,7 @@ def build_inventory(cfg: Any, options: Any) -> tuple[list[Inventory], list[Findi
             span = positions.get(tuple(p.path))
             if span is not None:
                 p.file, p.line, p.column, p.path = span.file, span.line, span.column, ()
-    return [inv], [_unread_finding(u) for u in cfg.unread]
+    return [inv], [_unread_finding(u, cfg.display_root) for u in cfg.unread]
 
 
 def _condition(inst: Instance) -> Optional[str]:
@@ -262,7 +262,7 @@ def _cli_value(raw: str) -> Any:
     return raw
 
 
-def _unread_finding(u: Any) -> Finding:
+def _unread_finding(u: Any, root: str) -> Finding:
     from ...engine import INPUT_RULE, INPUT_SLUG, fingerprint
 
     msg = (f"{u.address} (source {u.source!r}) is not checked: {u.why}; its resources are unknown "
@@ -271,4 +271,4 @@ def _unread_finding(u: Any) -> Finding:
     return Finding(rule=INPUT_RULE, slug=INPUT_SLUG, level="note", outcome="unknown", message=msg,
                    path=u.address, location=Location(file=s.file, line=s.line, column=s.column,
                                                      end_line=s.end_line, end_column=s.end_column),
-                   fingerprint=fingerprint(INPUT_RULE, u.address, u.source))
+                   fingerprint=fingerprint(INPUT_RULE, f"{root}#{u.address}", u.source))
