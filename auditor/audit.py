@@ -30,6 +30,7 @@ class AuditOptions:
     max_attempts: int = 8
     production: bool = False
     select: Optional[list[str]] = None
+    skip: Optional[list[str]] = None  # --skip-rule: wins over select
     fail_on: str = "error"
     progress: Optional[bool] = None
     session_hooks: list = field(default_factory=list)  # tests: inject faults into every session
@@ -86,7 +87,7 @@ def audit(cfg: Config, opts: AuditOptions, today: Optional[date] = None) -> Audi
     from .live.session import SessionFactory
 
     started = time.monotonic()
-    rs = build_ruleset(cfg, opts.select)
+    rs = build_ruleset(cfg, opts.select, skip=opts.skip)
     settings = settings_for(cfg, opts.production)
     now = (opts.now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
     settings.now = now

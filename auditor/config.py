@@ -131,19 +131,35 @@ def parse(data: Any, source: str, positions: Optional[dict] = None) -> Config:
     return cfg
 
 
+def find(start: str = ".") -> Optional[str]:
+    """The nearest ``.sm-audit.yaml`` from ``start`` (a file's directory, or a
+    directory) upward, stopping at the repository root (the first directory
+    holding ``.git``), as ruff finds its configuration; None if there is none."""
+    here = os.path.abspath(start)
+    if not os.path.isdir(here):
+        here = os.path.dirname(here)
+    while True:
+        for name in DEFAULT_NAMES:
+            candidate = os.path.join(here, name)
+            if os.path.isfile(candidate):
+                return os.path.relpath(candidate) if not os.path.relpath(candidate).startswith("..") \
+                    else candidate
+        parent = os.path.dirname(here)
+        if parent == here or os.path.exists(os.path.join(here, ".git")):
+            return None
+        here = parent
+
+
 def load(path: Optional[str], start: str = ".") -> Config:
-    """Explicit ``--config`` path, else ``.sm-audit.yaml`` in the working dir.
+    """Explicit ``--config`` path, else the nearest ``.sm-audit.yaml`` from
+    ``start`` up to the repository root (see ``find``).
     Read with the same loader as templates: duplicate keys are errors, dates
     stay text until validated, and every error can name its line."""
     from .loaders.marked import LoadError, decode, load_yaml
 
     if path is None:
-        for name in DEFAULT_NAMES:
-            candidate = os.path.join(start, name)
-            if os.path.isfile(candidate):
-                path = candidate
-                break
-        else:
+        path = find(start)
+        if path is None:
             return Config()
     try:
         with open(path, "rb") as fh:

@@ -36,7 +36,10 @@ ENGINE_RULES = [
 ]
 
 
-def build_ruleset(cfg: Config, select: Optional[Iterable[str]] = None, scope: Optional[str] = None) -> Ruleset:
+def build_ruleset(cfg: Config, select: Optional[Iterable[str]] = None, scope: Optional[str] = None,
+                  skip: Optional[Iterable[str]] = None) -> Ruleset:
+    """The rules to run: enabled in the config, in ``select`` (``--rule``) if
+    given, and not in ``skip`` (``--skip-rule``, which wins over ``--rule``)."""
     from . import registry
 
     reg = registry.load(plugins=cfg.plugins)
@@ -49,16 +52,19 @@ def build_ruleset(cfg: Config, select: Optional[Iterable[str]] = None, scope: Op
             location=Location(), fingerprint=fingerprint(RULE_ERROR, p.source, p.message),
         ))
     wanted = {s.upper() for s in select} if select else None
-    if wanted:
-        names = {c.id for c in reg.rules.values()} | {c.slug.upper() for c in reg.rules.values()}
-        unknown = sorted(w for w in wanted if w not in names)
+    skipped = {s.upper() for s in skip} if skip else set()
+    names = {c.id for c in reg.rules.values()} | {c.slug.upper() for c in reg.rules.values()}
+    for option, given in (("--rule", wanted or set()), ("--skip-rule", skipped)):
+        unknown = sorted(w for w in given if w not in names)
         if unknown:
-            raise ConfigError(f"--rule {', '.join(unknown)}: no such rule")
+            raise ConfigError(f"{option} {', '.join(unknown)}: no such rule")
     for cls in reg.ordered():
         rc = cfg.rules.get(cls.id)
         if rc is not None and not rc.enabled:
             continue
         if wanted is not None and cls.id not in wanted and cls.slug.upper() not in wanted:
+            continue
+        if cls.id in skipped or cls.slug.upper() in skipped:
             continue
         params = rule_params(cfg, cls)  # a ConfigError here is the user's: exit 2
         try:
@@ -145,6 +151,8 @@ def finish(run: RunInfo, rs: Ruleset, findings: list[Finding], evaluations: list
            gaps: Optional[list] = None) -> ResultDocument:
     """Suppressions, ordering and the document: same input, same bytes."""
     findings = list(rs.problems) + findings
+    if cfg.source and not run.configs:
+        run.configs = [cfg.source]
     suppress.apply(findings, resources, cfg, today or date.today())
     sup = {(f.rule, f.resource.key) for f in findings if f.suppression and f.resource}
     active = {(f.rule, f.resource.key) for f in findings if not f.suppression and f.resource}

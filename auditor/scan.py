@@ -20,7 +20,8 @@ from typing import Any, Optional
 from .config import Config
 from .engine import problem_finding
 from .loaders import FileResult, discover, load_file
-from .models.findings import Evaluation, Finding, Location, ResourceRef, ResultDocument, RunInfo, SuppressionInfo
+from .models.findings import (Evaluation, Finding, Location, ResourceRef, ResultDocument, RunInfo, SkippedFile,
+                              SuppressionInfo)
 from .runner import build_ruleset, finish, run_rules, settings_for
 
 PARALLEL_MIN_FILES = 100  # below this, forking costs more than it saves (measured on 2 idle CPUs)
@@ -31,6 +32,8 @@ MAX_JOBS = 8
 class FileOutcome:
     skipped: bool = False
     files: int = 1  # source files read (a Terraform module has several)
+    file: str = ""
+    skip_reason: str = ""
     findings: list = field(default_factory=list)
     evaluations: list = field(default_factory=list)
     resources: dict = field(default_factory=dict)  # key -> resource (or its suppressions only)
@@ -39,7 +42,7 @@ class FileOutcome:
 def _scan_file(path: str, explicit: bool, rs, settings, slim: bool = False, bindings=None) -> FileOutcome:
     fr: FileResult = load_file(path, explicit, bindings.pins_for(path) if bindings else None)
     if fr.skipped:
-        return FileOutcome(skipped=True)
+        return FileOutcome(skipped=True, file=fr.file, skip_reason=fr.skip_reason)
     out = FileOutcome()
     out.files = fr.files
     out.findings.extend(problem_finding(p, positions=fr.positions) for p in fr.problems)
@@ -135,15 +138,16 @@ def _parallel(files: list, rs, settings, jobs: int, bindings=None) -> Optional[l
 
 def scan(paths: list[str], cfg: Config, production: bool = False, select: Optional[list[str]] = None,
          fail_on: str = "error", today: Optional[date] = None, jobs: Optional[int] = None,
-         terraform: Any = None, pins=None) -> ResultDocument:
+         terraform: Any = None, pins=None, skip: Optional[list[str]] = None) -> ResultDocument:
     """``terraform``: TfOptions (--var, --var-file, --tf-dir) for Terraform inputs.
     ``pins``: the command line's ``--parameters``/``--parameter``/``--region``
-    (``loaders.parameters.Pins``); the config's ``deployments`` add theirs per file."""
+    (``loaders.parameters.Pins``); the config's ``deployments`` add theirs per file.
+    ``skip``: --skip-rule."""
     from .loaders import OPTIONS
     from .loaders.parameters import Bindings
 
     OPTIONS.terraform = terraform
-    rs = build_ruleset(cfg, select)
+    rs = build_ruleset(cfg, select, skip=skip)
     bindings = Bindings(cfg, pins)
     bindings = bindings if bindings else None
     settings = settings_for(cfg, production)
@@ -155,10 +159,11 @@ def scan(paths: list[str], cfg: Config, production: bool = False, select: Option
     outcomes = _parallel(files, rs, settings, jobs, bindings) if jobs > 1 and len(files) > 1 else None
     if outcomes is None:
         outcomes = [_scan_file(path, explicit, rs, settings, bindings=bindings) for path, explicit in files]
-    scanned = skipped = 0
+    scanned = 0
+    skipped: list[SkippedFile] = []
     for o in outcomes:
         if o.skipped:
-            skipped += 1
+            skipped.append(SkippedFile(file=o.file, reason=o.skip_reason))
             continue
         scanned += o.files
         findings.extend(o.findings)
@@ -166,5 +171,6 @@ def scan(paths: list[str], cfg: Config, production: bool = False, select: Option
         for key, res in o.resources.items():
             resources.setdefault(key, res)
     run = RunInfo(command="scan", targets=list(paths), production=settings.production_all,
-                  files_scanned=scanned, files_skipped=skipped, resources=len(resources), fail_on=fail_on)
+                  files_scanned=scanned, files_skipped=len(skipped), resources=len(resources), fail_on=fail_on,
+                  skipped=skipped)
     return finish(run, rs, findings, evaluations, resources, cfg, today)

@@ -8,6 +8,7 @@ import importlib
 
 RENDERERS = {
     "text": "reports.text",
+    "concise": "reports.concise",
     "json": "reports.json_report",
     "sarif": "reports.sarif",
     "html": "reports.html",

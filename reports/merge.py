@@ -70,6 +70,8 @@ def merge(docs: list[ResultDocument]) -> ResultDocument:
         accounts=sorted({a for d in docs for a in d.run.accounts}),
         regions=sorted({r for d in docs for r in d.run.regions}),
         fail_on=docs[0].run.fail_on,
+        configs=sorted({c for d in docs for c in d.run.configs}),
+        skipped=sorted({s.file: s for d in docs for s in d.run.skipped}.values(), key=lambda s: s.file),
     )
     calls = [getattr(d.run, "api_calls", None) for d in docs]
     if any(c is not None for c in calls) and hasattr(run, "api_calls"):

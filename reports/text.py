@@ -9,7 +9,31 @@ COLORS = {"error": "\033[31m", "warning": "\033[33m", "note": "\033[36m"}
 DIM, BOLD, RESET = "\033[2m", "\033[1m", "\033[0m"
 
 
-def render(doc, color: bool = False, baseline=None, **_options) -> str:
+def summary_line(doc, baseline=None) -> str:
+    """The one-line outcome: the last line of text output, and what goes to
+    stderr when the report is written to a file."""
+    active = [f for f in doc.findings if not f.suppression]
+    counts = Counter(f.level if f.outcome != "unknown" else "unknown" for f in active)
+    run = doc.run
+    summary = (f"{counts.get('error', 0)} error(s), {counts.get('warning', 0)} warning(s), "
+               f"{counts.get('note', 0)} note(s), {counts.get('unknown', 0)} unknown, "
+               f"{len(doc.findings) - len(active)} suppressed")
+    if baseline is not None:
+        summary = f"new since the baseline: {summary}; {len(baseline.fixed)} fixed"
+    if run.command == "scan":
+        summary += f" in {run.files_scanned} file(s)"
+        if run.files_skipped:
+            summary += f"; {run.files_skipped} YAML/JSON file(s) skipped as not templates"
+    else:
+        summary += f" across {run.resources} resource(s)"
+    if doc.gaps:
+        summary += f"; {len(doc.gaps)} coverage gap(s)"
+    if run.configs:
+        summary += f"; config: {', '.join(run.configs)}"
+    return summary
+
+
+def render(doc, color: bool = False, baseline=None, quiet: bool = False, **_options) -> str:
     def c(code: str, s: str) -> str:
         return f"{code}{s}{RESET}" if color else s
 
@@ -18,6 +42,8 @@ def render(doc, color: bool = False, baseline=None, **_options) -> str:
                 f"{baseline.unchanged} unchanged (not shown), {len(baseline.fixed)} fixed")
         fixed = [c(DIM, f"  fixed: {f.rule} {f.resource.id if f.resource else '-'} {f.location.short()}: "
                         f"{f.message}") for f in baseline.fixed]
+        if quiet:
+            return render(doc, color, quiet=True)
         return c(BOLD, head) + "\n" + "".join(x + "\n" for x in fixed) + "\n" + render(doc, color)
     groups: dict[str, list] = defaultdict(list)
     for f in doc.findings:
@@ -39,22 +65,10 @@ def render(doc, color: bool = False, baseline=None, **_options) -> str:
             for n in f.notes:
                 lines.append(c(DIM, f"            note: {n}"))
         lines.append("")
-    active = [f for f in doc.findings if not f.suppression]
-    counts = Counter(f.level if f.outcome != "unknown" else "unknown" for f in active)
-    run = doc.run
-    summary = (f"{counts.get('error', 0)} error(s), {counts.get('warning', 0)} warning(s), "
-               f"{counts.get('note', 0)} note(s), {counts.get('unknown', 0)} unknown, "
-               f"{len(doc.findings) - len(active)} suppressed")
-    if run.command == "scan":
-        summary += f" in {run.files_scanned} file(s)"
-        if run.files_skipped:
-            summary += f"; {run.files_skipped} YAML/JSON file(s) skipped as not templates"
-    else:
-        summary += f" across {run.resources} resource(s)"
-    if doc.gaps:
-        summary += f"; {len(doc.gaps)} coverage gap(s)"
-        for g in doc.gaps:
-            lines.append(c(DIM, f"gap: {g.account or '-'}/{g.region or '-'} {g.service}:{g.operation} "
-                                f"{g.error}: {g.message}"))
-    lines.append(summary)
+    if quiet:
+        return "\n".join(lines) + "\n" if lines else ""
+    for g in doc.gaps:
+        lines.append(c(DIM, f"gap: {g.account or '-'}/{g.region or '-'} {g.service}:{g.operation} "
+                            f"{g.error}: {g.message}"))
+    lines.append(summary_line(doc))
     return "\n".join(lines) + "\n"

@@ -3,7 +3,7 @@ from __future__ import annotations
 import click
 
 from ..exitcodes import for_findings
-from .common import output_options, use_color, write
+from .common import emit, output_options
 
 
 @click.command()
@@ -21,13 +21,15 @@ from .common import output_options, use_color, write
               help="Attempts per AWS call (botocore adaptive retries).")
 @click.option("--production", is_flag=True, help="Treat every audited resource as production.")
 @click.option("--rule", "select", multiple=True, help="Run only these rules (ID or slug; repeatable).")
+@click.option("--skip-rule", "skip", multiple=True,
+              help="Do not run these rules (ID or slug; repeatable; wins over --rule).")
 @click.option("--save-snapshot", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Also write the collected inventory; `sm-audit scan FILE` re-evaluates it offline.")
 @click.option("--sandbox", is_flag=True,
               help="Audit a local demo account (an in-process moto server with sample deployments).")
 @click.option("--verbose", "-v", is_flag=True, help="Print API-call counts and timing on stderr.")
-def audit(fmt, output, config_path, fail_on, profile, regions, all_regions, role_arns, org_role, max_workers,
-          max_attempts, production, select, save_snapshot, sandbox, verbose):
+def audit(fmt, output, config_path, fail_on, color, quiet, profile, regions, all_regions, role_arns, org_role, max_workers,
+          max_attempts, production, select, skip, save_snapshot, sandbox, verbose):
     """Check live SageMaker deployments in AWS accounts (read-only).
 
     Uses the standard AWS environment (profile, credentials, AWS_ENDPOINT_URL).
@@ -36,8 +38,6 @@ def audit(fmt, output, config_path, fail_on, profile, regions, all_regions, role
     unknown; the rest of the audit completes. Exit codes as for scan.
     """
     from .. import config as config_mod
-    from reports import render
-
     if role_arns and org_role:
         raise click.UsageError("--role-arn and --org-role cannot be combined")
     if profile:
@@ -54,7 +54,8 @@ def audit(fmt, output, config_path, fail_on, profile, regions, all_regions, role
 
     opts = AuditOptions(profile=profile, regions=list(regions), all_regions=all_regions, role_arns=list(role_arns),
                         org_role=org_role, max_workers=max_workers, max_attempts=max_attempts,
-                        production=production, select=list(select) or None, fail_on=threshold)
+                        production=production, select=list(select) or None, fail_on=threshold,
+                        skip=list(skip) or None)
     if sandbox:
         if profile or role_arns or org_role:
             raise click.UsageError("--sandbox audits the demo account; it takes no --profile/--role-arn/--org-role")
@@ -79,5 +80,5 @@ def audit(fmt, output, config_path, fail_on, profile, regions, all_regions, role
                    f"{result.attempts} HTTP attempt(s), {result.seconds:.1f}s", err=True)
         for op, n in result.operations.items():
             click.echo(f"  {op}: {n}", err=True)
-    write(render(doc, fmt, color=use_color(output), fail_on=threshold), output)
+    emit(doc, fmt, output, color, quiet, fail_on=threshold)
     return int(for_findings(doc.findings, threshold))

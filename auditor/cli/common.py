@@ -9,14 +9,20 @@ import click
 
 from ..vocabulary import FAIL_ON
 
-FORMATS = ("text", "json", "sarif", "html", "junit", "markdown")
+FORMATS = ("text", "concise", "json", "sarif", "html", "junit", "markdown")
+COLOR = ("auto", "always", "never")
 
 
 def output_options(f: Callable) -> Callable:
+    f = click.option("--quiet", "-q", is_flag=True,
+                     help="Findings only: no summary (and no summary line on stderr with --output).")(f)
+    f = click.option("--color", "color", type=click.Choice(COLOR), default="auto", show_default=True,
+                     help="Colour in text output: auto is on for a terminal unless NO_COLOR is set.")(f)
     f = click.option("--fail-on", type=click.Choice(FAIL_ON), default=None,
                      help="Lowest level that makes the exit code 1 [default: error, or the config's fail_on].")(f)
     f = click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-                     help="Configuration file [default: ./.sm-audit.yaml if present].")(f)
+                     help="Configuration file [default: the nearest .sm-audit.yaml from each scanned path "
+                          "(scan) or the working directory up to the repository root].")(f)
     f = click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
                      help="Write the report to this file instead of standard output.")(f)
     f = click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
@@ -33,9 +39,22 @@ def write(text: str, output: Optional[str]) -> None:
         sys.stdout.flush()
 
 
-def use_color(output: Optional[str]) -> bool:
+def use_color(output: Optional[str], mode: str = "auto") -> bool:
     import os
 
+    if mode != "auto":
+        return mode == "always"
     if output or os.environ.get("NO_COLOR"):
         return False
     return sys.stdout.isatty()
+
+
+def emit(doc, fmt: str, output: Optional[str], color: str = "auto", quiet: bool = False, **options) -> None:
+    """Render and write the report; with ``--output``, one summary line still
+    goes to stderr so a CI log shows the outcome (not with ``--quiet``)."""
+    from reports import render
+    from reports.text import summary_line
+
+    write(render(doc, fmt, color=use_color(output, color), quiet=quiet, **options), output)
+    if output and not quiet:
+        click.echo(f"{summary_line(doc, options.get('baseline'))}; report written to {output}", err=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from .common import output_options, use_color, write
+from .common import emit, output_options
 
 
 @click.command()
@@ -17,7 +17,7 @@ from .common import output_options, use_color, write
               help="Root that SARIF file URIs are relative to [default: the git top level, else the "
                    "working directory]. Paths in the results are relative to where the scan ran.")
 @click.option("--title", default=None, help="Title of the HTML/Markdown report.")
-def report(results, fmt, output, config_path, fail_on, baseline_path, repo_root, title):
+def report(results, fmt, output, config_path, fail_on, color, quiet, baseline_path, repo_root, title):
     """Render saved JSON results (from --format json). Several files are
     merged into one report; the same finding in two files counts once.
 
@@ -26,7 +26,6 @@ def report(results, fmt, output, config_path, fail_on, baseline_path, repo_root,
     """
     from .. import config as config_mod
     from ..exitcodes import for_findings
-    from reports import render
     from reports.merge import ResultsError, compare, load, merge
 
     cfg = config_mod.load(config_path)
@@ -39,8 +38,8 @@ def report(results, fmt, output, config_path, fail_on, baseline_path, repo_root,
         raise click.UsageError(str(e)) from None
     # not the saved run's threshold: results are often saved with --fail-on never
     threshold = fail_on or cfg.fail_on or "error"
-    options = {"color": use_color(output), "baseline": baseline, "repo_root": repo_root, "fail_on": threshold}
+    options = {"baseline": baseline, "repo_root": repo_root, "fail_on": threshold}
     if title:
         options["title"] = title
-    write(render(doc, fmt, **options), output)
+    emit(doc, fmt, output, color, quiet, **options)
     return int(for_findings(doc.findings, threshold))

@@ -3,7 +3,7 @@ from __future__ import annotations
 import click
 
 from ..exitcodes import for_findings
-from .common import output_options, use_color, write
+from .common import emit, output_options
 
 
 @click.command()
@@ -11,6 +11,8 @@ from .common import output_options, use_color, write
 @output_options
 @click.option("--production", is_flag=True, help="Treat every resource in this scan as production.")
 @click.option("--rule", "select", multiple=True, help="Run only these rules (ID or slug; repeatable).")
+@click.option("--skip-rule", "skip", multiple=True,
+              help="Do not run these rules (ID or slug; repeatable; wins over --rule).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Worker processes [default: one per mostly idle CPU from 100 files up, else 1; "
                    "SM_AUDIT_JOBS].")
@@ -30,24 +32,53 @@ from .common import output_options, use_color, write
 @click.option("--parameter", "parameter_values", multiple=True, metavar="KEY=VALUE",
               help="One parameter value (repeatable; wins over --parameters).")
 @click.option("--region", default=None, help="The region the templates are deployed to (pins AWS::Region).")
-def scan(paths, fmt, output, config_path, fail_on, production, select, jobs, repo_root, tf_vars, tf_var_files,
-         tf_dir, parameter_files, parameter_values, region):
+@click.option("--verbose", "-v", is_flag=True,
+              help="List on stderr the files a directory scan skipped as not templates, and why.")
+def scan(paths, fmt, output, config_path, fail_on, color, quiet, production, select, skip, jobs, repo_root,
+         tf_vars, tf_var_files, tf_dir, parameter_files, parameter_values, region, verbose):
     """Check CloudFormation/SAM/CDK templates, Terraform modules and plans,
     API-shaped deployment files and saved snapshots. Directories are
-    searched for templates; a directory holding .tf files is a Terraform module."""
+    searched for templates; a directory holding .tf files is a Terraform module.
+
+    Without --config, each path uses the nearest .sm-audit.yaml found from it
+    upward to the repository root (a nearer file wins)."""
     from .. import config as config_mod
-    from reports import render
     from ..loaders.parameters import command_line
     from ..scan import scan as run_scan
 
-    cfg = config_mod.load(config_path)
     terraform = _tf_options(tf_vars, tf_var_files, tf_dir)
     pins = command_line(parameter_files, parameter_values, region)
-    threshold = fail_on or cfg.fail_on or "error"
-    doc = run_scan(list(paths), cfg, production=production, select=list(select) or None, fail_on=threshold,
-                   jobs=jobs, terraform=terraform, pins=pins)
-    write(render(doc, fmt, color=use_color(output), repo_root=repo_root, fail_on=threshold), output)
+    groups: dict = {}  # configuration file -> the paths it governs, in the order given
+    for p in paths:
+        groups.setdefault(config_path or config_mod.find(p), []).append(p)
+    docs, thresholds = [], []
+    for source, group in groups.items():
+        cfg = config_mod.load(source) if source else config_mod.Config()
+        threshold = fail_on or cfg.fail_on or "error"
+        thresholds.append(threshold)
+        docs.append(run_scan(group, cfg, production=production, select=list(select) or None, fail_on=threshold,
+                             jobs=jobs, skip=list(skip) or None, terraform=terraform, pins=pins))
+    threshold = _strictest(thresholds)
+    doc = docs[0] if len(docs) == 1 else _merged(docs, threshold)
+    if verbose:
+        for s in doc.run.skipped:
+            click.echo(f"skipped {s.file}: {s.reason}", err=True)
+    emit(doc, fmt, output, color, quiet, repo_root=repo_root, fail_on=threshold)
     return int(for_findings(doc.findings, threshold))
+
+
+def _strictest(thresholds: list[str]) -> str:
+    order = ("note", "warning", "error", "never")
+    return min(thresholds, key=order.index)
+
+
+def _merged(docs: list, threshold: str):
+    """Paths governed by different configuration files were scanned apart; one report."""
+    from reports.merge import merge
+
+    doc = merge(docs)
+    doc.run.fail_on = threshold
+    return doc
 
 
 def _tf_options(tf_vars, tf_var_files, tf_dir):

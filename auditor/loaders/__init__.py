@@ -26,6 +26,7 @@ class FileResult:
     inventories: list = field(default_factory=list)  # Inventory per condition scenario
     problems: list[InputProblem] = field(default_factory=list)
     skipped: bool = False  # a YAML/JSON file that is not a template (directory scans)
+    skip_reason: str = ""  # why, for ``scan -v``
     kind: str = ""  # template | api | snapshot
     positions: dict = field(default_factory=dict)  # doc index -> path -> Span (for problems)
     findings: list = field(default_factory=list)  # findings the loader itself makes (unread modules)
@@ -133,8 +134,7 @@ def load_file(path: str, explicit: bool, pins=None) -> FileResult:
             return loaded
     if len(raw) > MAX_BYTES:
         if not explicit and not _looks_like_template(raw[:65536].decode("utf-8", "replace")):
-            result.skipped = True
-            return result
+            return _skip(result, f"larger than {MAX_BYTES:,} bytes and names no template section")
         result.problems.append(InputProblem(
             name, f"file is {max(size, len(raw)):,} bytes; the limit is {MAX_BYTES:,} "
                   "(CloudFormation itself accepts at most 1 MB)"))
@@ -144,16 +144,15 @@ def load_file(path: str, explicit: bool, pins=None) -> FileResult:
     except LoadError as e:
         if not explicit and e.message.startswith("not valid UTF-8") and \
                 not _looks_like_template(raw.decode("utf-8", "replace")):
-            result.skipped = True
-            return result
+            return _skip(result, "not UTF-8 text and names no template section")
         result.problems.append(InputProblem(name, e.message, line=e.line, column=e.column))
         return result
     if not text.strip():
         result.problems.append(InputProblem(name, "empty file: expected a template or deployment file"))
         return result
     if not explicit and not _looks_like_template(text):
-        result.skipped = True
-        return result
+        return _skip(result, "names no template section (Resources, AWSTemplateFormatVersion, "
+                             "ProductionVariants, PrimaryContainer, ...)")
     try:
         docs = load_text(text, path.lower().endswith(".json"))
     except LoadError as e:
@@ -184,7 +183,12 @@ def load_file(path: str, explicit: bool, pins=None) -> FileResult:
             "(no 'Resources' section and no CreateModel/CreateEndpointConfig/CreateEndpoint request)",
         ))
     else:
-        result.skipped = True
+        _skip(result, "parsed, but it is no template (no Resources mapping), API request file or snapshot")
+    return result
+
+
+def _skip(result: FileResult, reason: str) -> FileResult:
+    result.skipped, result.skip_reason = True, reason
     return result
 
 

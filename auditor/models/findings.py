@@ -120,6 +120,13 @@ class RuleInfo(BaseModel):
     plugin: Optional[str] = None  # distribution of a third-party pack
 
 
+class SkippedFile(BaseModel):
+    """A YAML/JSON file a directory scan left out, and why (``scan -v``)."""
+
+    file: str
+    reason: str
+
+
 class RunInfo(BaseModel):
     command: str  # scan | audit | remediate
     targets: list[str] = Field(default_factory=list)
@@ -131,6 +138,8 @@ class RunInfo(BaseModel):
     regions: list[str] = Field(default_factory=list)
     fail_on: str = "error"
     api_calls: Optional[int] = None  # audit: AWS API operations the collection made
+    configs: list[str] = Field(default_factory=list)  # configuration files used (nearest to each path)
+    skipped: list[SkippedFile] = Field(default_factory=list)  # scan: files left out as not templates
 
 
 class ResultDocument(BaseModel):
