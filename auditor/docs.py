@@ -32,11 +32,18 @@ ENGINE_DOCS = {
             "traceback and report bugs in built-in rules."),
     "SM001": RuleDoc(
         what="A file given to `scan` (or found in a directory) could not be read or checked: it does not "
-             "exist, is not valid YAML/JSON, is too large or too deep, or a property has the wrong shape.",
+             "exist, is not valid YAML/JSON, is too large or too deep, or a property has the wrong shape. "
+             "Also a suppression that cannot be used: a template `Metadata` `sm-audit` skip entry or a live "
+             "`sm-audit:skip` tag without a reason, of the wrong shape, or naming no known rule.",
         why="A deployment gate that silently skips a broken template lets anything through. The file gets "
-            "an error finding at the place of the problem, and the other files are still scanned.",
+            "an error finding at the place of the problem, and the other files are still scanned. A "
+            "suppression is held to the same standard wherever it is written (template, tag or "
+            "`.sm-audit.yaml`): one without a justification, or for a rule that does not exist, is not "
+            "applied and is reported on its resource.",
         fix="Correct the file at the reported line (`cfn-lint` helps with CloudFormation shape errors), or "
-            "stop passing it to the scan."),
+            "stop passing it to the scan. For a suppression, give it a reason "
+            "(`{rule: SM201, reason: ...}` in `Metadata`, the `sm-audit:skip-reason` tag live) and check the "
+            "rule ID or slug against `sm-audit rules`."),
 }
 
 

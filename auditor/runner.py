@@ -24,15 +24,17 @@ class Ruleset:
     rules: list[Rule] = field(default_factory=list)
     infos: list[RuleInfo] = field(default_factory=list)
     problems: list[Finding] = field(default_factory=list)  # broken packs / rules
+    known: set[str] = field(default_factory=set)  # every registered rule's ID and slug, run or not
 
 
 ENGINE_RULES = [
     RuleInfo(id="SM000", slug="rule-error", title="A rule or rule pack failed", level="error",
              policy="Every check must run: a rule that fails is reported, never silently skipped.",
              tags=["engine"], scope=["static", "live"]),
-    RuleInfo(id="SM001", slug="invalid-input", title="Input file cannot be checked", level="error",
-             policy="Every deployment file given to the gate must be a readable, valid template.",
-             tags=["engine"], scope=["static"]),
+    RuleInfo(id="SM001", slug="invalid-input", title="Input or suppression cannot be used", level="error",
+             policy="Every deployment file given to the gate must be a readable, valid template, and every "
+                    "suppression must name a known rule and give a reason.",
+             tags=["engine"], scope=["static", "live"]),
 ]
 
 
@@ -45,6 +47,8 @@ def build_ruleset(cfg: Config, select: Optional[Iterable[str]] = None, scope: Op
     reg = registry.load(plugins=cfg.plugins)
     check_rule_ids(cfg, set(reg.rules), {r.slug for r in reg.rules.values()})
     rs = Ruleset()
+    rs.known = {c.id for c in reg.rules.values()} | {c.slug for c in reg.rules.values()} | \
+        {i.id for i in ENGINE_RULES} | {i.slug for i in ENGINE_RULES}
     for p in reg.problems:
         rs.problems.append(Finding(
             rule=RULE_ERROR, slug=RULE_ERROR_SLUG, level="error", outcome="error",
@@ -141,6 +145,7 @@ def run_rules(inventories: list[Inventory], rs: Ruleset, settings: Settings) -> 
     if not runs:
         return [], []
     fs, es = merge_scenarios(group_runs(runs))
+    fs.extend(suppress.check(inventories, rs.known))
     if inventories[0].gaps:
         fs.extend(unaudited_findings(inventories[0].gaps))
     return fs, es

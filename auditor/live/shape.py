@@ -59,12 +59,15 @@ def suppressions(arn: str, tags: Optional[dict]) -> list[Suppression]:
         return []
     reason = tags.get(SKIP_REASON_TAG, "")
     expires = tags.get(SKIP_EXPIRES_TAG) or None
+    # the config file's standard: no reason, not applied (reported as SM001 on the resource)
+    problem = None if reason.strip() else f"has no reason (tag {SKIP_REASON_TAG} is missing or empty)"
     out = []
     for rid in tags[SKIP_TAG].replace(";", ",").replace(" ", ",").split(","):
         rid = rid.strip()
         if rid:
             out.append(Suppression(rule=rid.upper() if rid.lower().startswith("sm") else rid, reason=reason,
-                                   expires=expires, kind="external", source=f"tag {SKIP_TAG} on {arn}"))
+                                   expires=expires, kind="external", source=f"tag {SKIP_TAG} on {arn}",
+                                   problem=problem))
     return out
 
 

@@ -134,7 +134,7 @@ def load_template(file: str, doc: Document, pins: Any = None) -> tuple[list[Inve
                 if assignment else probe
             for logical_id, spec in resources.items():
                 res = _resource(file, doc.index, logical_id, spec, resolver, [] if inventories else problems,
-                                stack_tags)
+                                stack_tags, doc.positions)
                 if res is not None:
                     inv.add(res)
             inventories.append(inv)
@@ -238,7 +238,8 @@ def _pin_problems(file: str, doc_index: int, section: Any, pins: Any) -> list[In
 
 
 def _resource(file: str, doc_index: int, logical_id: str, spec: Any, resolver: Resolver,
-              problems: list[InputProblem], stack_tags: Optional[dict] = None) -> Optional[Resource]:
+              problems: list[InputProblem], stack_tags: Optional[dict] = None,
+              positions: Optional[dict] = None) -> Optional[Resource]:
     rpath = ("Resources", logical_id)
     if not isinstance(spec, dict):
         problems.append(InputProblem(file, f"resource {logical_id} must be a mapping", rpath, doc_index))
@@ -278,7 +279,7 @@ def _resource(file: str, doc_index: int, logical_id: str, spec: Any, resolver: R
         resource_path=rpath,
         pathmap=pathmap,
         condition=cond_label,
-        suppressions=_suppressions(spec.get("Metadata"), file),
+        suppressions=_suppressions(spec.get("Metadata"), file, positions, rpath),
     )
     return build(cls, props, meta, problems, file, doc_index)
 
@@ -363,22 +364,45 @@ def normalise(cls: type[Resource], rtype: str, props: dict, pathmap: dict) -> di
     return props
 
 
-def _suppressions(metadata: Any, file: str) -> list[Suppression]:
+def _suppressions(metadata: Any, file: str, positions: Optional[dict] = None, rpath: tuple = ()) -> list[Suppression]:
+    """``Metadata.sm-audit.skip`` entries. Held to the config file's standard:
+    an entry without a reason, or of the wrong shape, is kept with its
+    ``problem`` (reported as an SM001 error on the resource, not applied);
+    unknown rule IDs are found where the registry is known (runner)."""
     if not isinstance(metadata, dict):
         return []
     ours = metadata.get(TOOL_METADATA_KEY)
-    if not isinstance(ours, dict):
+    if ours is None:
         return []
-    skips = ours.get("skip")
+    source = f"{file} Metadata.{TOOL_METADATA_KEY}"
+    base = rpath + ("Metadata", TOOL_METADATA_KEY)
+    skips = ours.get("skip") if isinstance(ours, dict) else None
+
+    def at(path: tuple, rule: str, problem: Optional[str], **kw: Any) -> Suppression:
+        span = None
+        for n in range(len(path), 0, -1):  # the entry, else the nearest enclosing key
+            span = (positions or {}).get(path[:n])
+            if span is not None:
+                break
+        return Suppression(rule=rule, kind="inSource", source=source, problem=problem,
+                           line=span.line if span else None, column=span.column if span else None, **kw)
+
+    shape = "must be a list of {rule: ID, reason: why} entries"
+    if not isinstance(ours, dict) or not isinstance(skips, list):
+        where = base + ("skip",) if isinstance(ours, dict) and "skip" in ours else base
+        return [at(where, "?", f"Metadata.{TOOL_METADATA_KEY}.skip {shape}")]
     out = []
-    for s in skips if isinstance(skips, list) else []:
+    for i, s in enumerate(skips):
+        where = base + ("skip", i)
         if isinstance(s, dict) and isinstance(s.get("rule"), str):
-            exp = s.get("expires")
-            out.append(Suppression(rule=s["rule"], reason=str(s.get("reason") or ""),
-                                   expires=str(exp) if exp is not None else None,
-                                   kind="inSource", source=f"{file} Metadata.{TOOL_METADATA_KEY}"))
+            reason, exp = s.get("reason"), s.get("expires")
+            problem = None if isinstance(reason, str) and reason.strip() else "has no reason"
+            out.append(at(where, s["rule"], problem, reason=str(reason or ""),
+                          expires=str(exp) if exp is not None else None))
         elif isinstance(s, str):
-            out.append(Suppression(rule=s, kind="inSource", source=f"{file} Metadata.{TOOL_METADATA_KEY}"))
+            out.append(at(where, s, "has no reason (write {rule: %s, reason: why})" % s))
+        else:
+            out.append(at(where, "?", f"entry {i} {shape}"))
     return out
 
 

@@ -60,6 +60,9 @@ class Suppression(BaseModel):
     source: str = ""  # where it was declared (file:line, tag, config)
     resource: Optional[str] = None  # config suppressions: which resource (glob)
     path: Optional[str] = None  # config suppressions: which file (glob)
+    line: Optional[int] = None  # template suppressions: where the entry is
+    column: Optional[int] = None
+    problem: Optional[str] = None  # why it cannot be applied (no reason, malformed); reported as SM001
 
 
 class Meta(BaseModel):

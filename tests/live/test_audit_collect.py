@@ -85,6 +85,25 @@ def test_skip_tag_on_the_endpoint_suppresses_its_config_finding(aws):
     assert (f"{CFG}/other-config", "fail") in outcomes
 
 
+def test_skip_tags_without_reason_or_with_unknown_ids_are_sm001_and_not_applied(aws):
+    no_reason = make_endpoint("noreason", instances=1, tags={"Environment": "prod", "sm-audit:skip": "SM201"})
+    typo = make_endpoint("typo", instances=1, tags={
+        "Environment": "prod", "sm-audit:skip": "SM201, SM2O1", "sm-audit:skip-reason": "pilot"})
+    result = run_audit(select=["SM201"], skip=["SM202"])
+    bad = sorted((f.resource.arn, f.location.arn, f.message) for f in result.doc.findings if f.rule == "SM001")
+    assert bad == [
+        (no_reason, no_reason, "tag sm-audit:skip for SM201 on noreason has no reason (tag sm-audit:skip-reason is "
+                               "missing or empty); the suppression is not applied"),
+        (typo, typo, "tag sm-audit:skip for SM2O1 on typo names no such rule 'SM2O1'; the suppression is not "
+                     "applied"),
+    ]  # once, on the tagged endpoint, not again on the config and model that inherit its tags
+    assert "SM202" not in {r.id for r in result.doc.rules}  # --skip-rule in audits
+    [f] = findings(result, "SM201", f"{CFG}/noreason-config")
+    assert f.suppression is None
+    [g] = findings(result, "SM201", f"{CFG}/typo-config")
+    assert g.suppression is not None and g.suppression.reason == "pilot"  # the valid ID still applies
+
+
 def test_config_file_suppression_by_arn_glob(aws):
     make_endpoint("batch-scorer", instances=1, tags={"Environment": "prod"})
     result = run_audit(select=["SM201"], config={"suppressions": [
