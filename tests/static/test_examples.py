@@ -16,9 +16,11 @@ def _by_file(doc):
     return out
 
 
-def test_examples_scan(capsys, monkeypatch):
+def test_examples_scan(capsys, monkeypatch, tmp_path):
     monkeypatch.chdir(ROOT)
-    r = run_cli(capsys, "scan", "examples/", "-f", "json")
+    empty = tmp_path / "empty.yaml"  # the examples as they are, without examples/.sm-audit.yaml
+    empty.write_text("version: 1\n")
+    r = run_cli(capsys, "scan", "examples/", "-f", "json", "--config", str(empty))
     assert r.code == 1
     doc = r.doc
     assert doc["run"]["files_scanned"] == 5
@@ -47,3 +49,6 @@ def test_example_config_is_valid_and_applies(capsys, monkeypatch):
     assert [(f["rule"], f["resource"]["id"]) for f in sup] == [("SM101", "FraudModel")]
     text = run_cli(capsys, "scan", "examples/", "--config", "examples/.sm-audit.yaml")
     assert "skipped as not templates" in text.out
+    found = run_cli(capsys, "scan", "examples/", "-f", "json")  # found upward from the scanned directory
+    assert found.doc["run"]["configs"] == ["examples/.sm-audit.yaml"]
+    assert found.doc["findings"] == doc["findings"]
