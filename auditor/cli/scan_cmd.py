@@ -41,7 +41,8 @@ def scan(paths, fmt, output, config_path, fail_on, color, quiet, production, sel
     searched for templates; a directory holding .tf files is a Terraform module.
 
     Without --config, each path uses the nearest .sm-audit.yaml found from it
-    upward to the repository root (a nearer file wins)."""
+    upward to the repository root (a nearer file wins), else the one found
+    from the working directory."""
     from .. import config as config_mod
     from ..loaders.parameters import command_line
     from ..scan import scan as run_scan
@@ -50,7 +51,8 @@ def scan(paths, fmt, output, config_path, fail_on, color, quiet, production, sel
     pins = command_line(parameter_files, parameter_values, region)
     groups: dict = {}  # configuration file -> the paths it governs, in the order given
     for p in paths:
-        groups.setdefault(config_path or config_mod.find(p), []).append(p)
+        # the nearest file above the path, else the working directory's (as before discovery)
+        groups.setdefault(config_path or config_mod.find(p) or config_mod.find("."), []).append(p)
     docs, thresholds = [], []
     for source, group in groups.items():
         cfg = config_mod.load(source) if source else config_mod.Config()

@@ -169,6 +169,17 @@ def test_search_stops_at_the_repository_root(tmp_path, capsys, monkeypatch):
     assert "config:" not in run_cli(capsys, "scan", "a.yaml").out
 
 
+def test_a_path_without_its_own_config_uses_the_working_directorys(tmp_path, capsys, monkeypatch):
+    repo = _repo(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / ".git").mkdir(parents=True)
+    (elsewhere / "c.yaml").write_text(GOOD)
+    monkeypatch.chdir(repo / "team" / "deep")
+    doc = run_cli(capsys, "scan", str(elsewhere / "c.yaml"), "-f", "json").doc
+    assert doc["run"]["configs"] == [str(repo / "team" / ".sm-audit.yaml")]  # above the cwd: absolute
+    assert "SM103" not in rules_run(doc)
+
+
 def test_report_and_audit_style_commands_find_config_from_the_working_directory(tmp_path, capsys, monkeypatch):
     repo = _repo(tmp_path)
     monkeypatch.chdir(repo / "team" / "deep")
