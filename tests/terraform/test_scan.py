@@ -151,3 +151,12 @@ def test_start_up_does_not_load_terraform_code(tmp_path):
             "print(sorted(m for m in sys.modules if m.startswith(('hcl2', 'lark', 'auditor.loaders.terraform'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout
     assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_jobs_give_the_same_bytes(tmp_path, capsys):
+    from pathlib import Path
+
+    corpus = Path(__file__).resolve().parents[1] / "data" / "terraform-corpus"
+    one = run_cli(capsys, "scan", str(corpus), "-f", "json", "--jobs", "1").out
+    two = run_cli(capsys, "scan", str(corpus), "-f", "json", "--jobs", "2").out
+    assert one == two and json.loads(one)["findings"]
