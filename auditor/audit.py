@@ -47,37 +47,21 @@ class AuditResult:
     seconds: float = 0.0
 
 
-def _param(rs, rule_id: str, *names: str) -> Optional[float]:
-    for r in rs.rules:
-        if r.id != rule_id:
-            continue
-        p = r.params.model_dump()
-        for n in names:
-            if isinstance(p.get(n), (int, float)) and not isinstance(p.get(n), bool):
-                return float(p[n]) * (24 if n.endswith("_days") else 1)
-        return None
-    return None
-
-
 def metric_plan(rs, now: datetime):
-    """Metric windows from the rules' own parameters (their config overrides
-    included); a metric no selected rule needs is not fetched."""
-    from .live.metrics import MetricPlan
+    """The series to fetch, from the selected rules' ``metrics`` declarations
+    and their (configured) window parameters: one series per metric,
+    statistic, period and variant filter, over the longest window a rule
+    wants. No rule declares a metric: None, nothing is fetched."""
+    from .live.metrics import MetricPlan, Series
 
-    ids = {r.id for r in rs.rules}
-    inv_hours = [h for h in (_param(rs, "SM502", "idle_hours", "window_hours") if "SM502" in ids else None,
-                             _param(rs, "SM503", "window_hours", "window_days", "window", "lookback_hours")
-                             if "SM503" in ids else None) if h]
-    if "SM502" in ids and not inv_hours:
-        inv_hours = [24.0]
-    if "SM503" in ids and not inv_hours:
-        inv_hours = [24.0 * 7]
-    util = _param(rs, "SM501", "window_hours", "window_days", "lookback_hours") if "SM501" in ids else None
-    if "SM501" in ids and not util:
-        util = 24.0 * 14
-    if not inv_hours and not util:
+    hours: dict[tuple, float] = {}
+    for r in rs.rules:
+        for need in r.metrics:
+            key = (need.namespace, need.metric, need.statistic, need.period, need.variants)
+            hours[key] = max(hours.get(key, 0.0), r.metric_hours(need))
+    if not hours:
         return None
-    return MetricPlan(now=now, invocation_hours=max(inv_hours) if inv_hours else None, utilisation_hours=util)
+    return MetricPlan(now=now, series=[Series(*key, hours=h) for key, h in hours.items()])
 
 
 def audit(cfg: Config, opts: AuditOptions, today: Optional[date] = None) -> AuditResult:
@@ -107,7 +91,7 @@ def audit(cfg: Config, opts: AuditOptions, today: Optional[date] = None) -> Audi
     inv.gaps = sorted(collected.gaps, key=lambda g: (g.account or "", g.region or "", g.service, g.operation,
                                                      g.resource or "", g.error))
     inv.facts = {"now": now.isoformat(), "accounts": accounts, "regions": regions}
-    fs, es = run_rules([inv], rs, settings)  # whole-region/account gaps become SM001 errors there
+    fs, es = run_rules([inv], rs, settings)  # whole-region/account gaps become input-error findings there
     run_info = RunInfo(command="audit", targets=[f"{a}/{r}" for a in accounts for r in regions],
                        production=settings.production_all, resources=len(inv.by_key), accounts=accounts,
                        regions=regions, fail_on=opts.fail_on)

@@ -2,8 +2,10 @@
 locations, and keep going when a rule breaks.
 
 * A rule yields ``Fail``/``Undecided`` for a resource; nothing means pass.
-* Coverage gaps (live) that touch a rule and resource make it ``unknown``:
-  missing data is never a pass.
+* A coverage gap (live) of a kind the rule reads for a resource (its
+  ``targets``, ``reads`` and ``metrics`` declarations) makes the verdict on
+  that resource ``unknown``, with the gap's reason: missing data is never a
+  pass, for built-in and third-party rules alike.
 * A rule that raises becomes an ``error`` finding for that rule and resource.
 * Scenario inventories of one template (undecidable conditions) are merged:
   a finding present in every scenario carries no scenario label.
@@ -120,7 +122,7 @@ def unaudited_findings(gaps) -> list:
     verdicts that depend on them unknown."""
     out = []
     for g in gaps:
-        if g.rules or g.resource:
+        if g.kinds or g.resource:
             continue
         what = f"region {g.region} of account {g.account or '(unknown)'}" if g.region else \
             f"account {g.account or '(unknown)'}"
@@ -222,6 +224,16 @@ class _Collector:
             self.mark(res, "error")
 
 
+def _gap(inv: Inventory, rule: Rule, res: Resource) -> Optional[Undecided]:
+    """The unknown verdict a coverage gap forces on ``rule`` for ``res``."""
+    if not inv.gaps:
+        return None
+    gaps = inv.gaps_for(res, rule.reads_for(res.kind))
+    if not gaps:
+        return None
+    return Undecided((), f"cannot verify {rule.id} for {res.label}: {gaps[0].reason}")
+
+
 def evaluate(inv: Inventory, rules: list[Rule], ctx_factory) -> tuple[list[Finding], list[Evaluation]]:
     """Run ``rules`` over ``inv``. ``ctx_factory(rule)`` builds each rule's RuleContext."""
     findings: list[Finding] = []
@@ -246,12 +258,9 @@ def evaluate(inv: Inventory, rules: list[Rule], ctx_factory) -> tuple[list[Findi
                 except Exception as e:  # noqa: BLE001
                     col.crashed(res, e)
                     continue
-                gaps = inv.gaps_for(res, rule.id) if inv.gaps else []
-                if gaps:
-                    g = gaps[0]
-                    why = f"{g.error or 'error'} on {g.service}:{g.operation}".strip(":")
-                    results = [Undecided((), f"cannot verify {rule.id} for {res.label}: {why}"
-                                         + (f" ({g.message})" if g.message else ""))]
+                gap = _gap(inv, rule, res)
+                if gap is not None:
+                    results = [gap]
                 for r in results:
                     try:
                         col.add(res, r)
@@ -260,7 +269,7 @@ def evaluate(inv: Inventory, rules: list[Rule], ctx_factory) -> tuple[list[Findi
         try:
             for res, r in rule.check_inventory(ctx):
                 col.outcomes.setdefault(res.key, "pass")
-                col.add(res, r)
+                col.add(res, _gap(inv, rule, res) or r)
         except Exception as e:  # noqa: BLE001
             col.crashed(None, e)
         findings.extend(col.findings)

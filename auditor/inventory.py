@@ -403,22 +403,11 @@ class Inventory:
                 return m
         return None
 
-    def gaps_for(self, res: Resource, rule_id: str) -> list[CoverageGap]:
-        """Coverage gaps that make a rule's verdict on ``res`` unknown."""
-        out = []
-        for g in self.gaps:
-            if g.account and res.meta.account and g.account != res.meta.account:
-                continue
-            if g.region and res.meta.region and g.region != res.meta.region:
-                continue
-            if g.rules and rule_id not in g.rules:
-                continue
-            if g.kinds and res.kind not in g.kinds:
-                continue
-            if g.resource and g.resource not in (res.meta.arn, res.name):
-                continue
-            out.append(g)
-        return out
+    def gaps_for(self, res: Resource, kinds: "frozenset[str] | set[str]") -> list[CoverageGap]:
+        """Coverage gaps that hide data of ``kinds`` about ``res``: they make
+        a verdict on ``res`` that reads those kinds unknown."""
+        names = (res.meta.arn, res.name)
+        return [g for g in self.gaps if g.touches(kinds, res.meta.account, res.meta.region, names)]
 
 
 def _last(value: str) -> str:
@@ -675,24 +664,6 @@ def models_using_bucket(inv: Inventory, bucket: Any) -> list[Any]:
             continue
         if any(bucket.is_referenced_by(s3_bucket_of(u)) for _, u in artifact_locations(m)):
             out.append(m)
-    return out
-
-
-def gaps_named(inv: Inventory, name: Any, kind: str, near: Resource, rule_id: str) -> list[CoverageGap]:
-    """Coverage gaps about a resource that is not in the inventory (by name or kind)."""
-    out = []
-    for g in inv.gaps:
-        if g.account and near.meta.account and g.account != near.meta.account:
-            continue
-        if g.region and near.meta.region and g.region != near.meta.region:
-            continue
-        if g.rules and rule_id not in g.rules:
-            continue
-        if g.resource is not None:
-            if isinstance(name, str) and (g.resource == name or g.resource.endswith(":::" + name)):
-                out.append(g)
-        elif not g.kinds or kind in g.kinds:
-            out.append(g)
     return out
 
 

@@ -14,7 +14,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
-from .rulebase import ID_RE, SLUG_RE, Rule
+from .rulebase import ACCOUNT, ID_RE, METRICS, SLUG_RE, MetricNeed, Rule
 from .vocabulary import LEVELS
 
 ENTRY_POINT_GROUP = "sm_audit.rules"
@@ -89,6 +89,18 @@ def validate(cls: Any) -> None:
             any(t not in KINDS for t in targets):
         raise RegistryError(f"{name}: targets {targets!r} must be a tuple of resource kinds "
                             f"({', '.join(sorted(KINDS))})")
+    readable = set(KINDS) | {ACCOUNT, METRICS}
+    reads = cls.reads
+    groups = list(reads.items()) if isinstance(reads, dict) else [(None, reads)]
+    for key, kinds in groups:
+        if (key is not None and key not in readable) or isinstance(kinds, str) or \
+                not isinstance(kinds, (tuple, list)) or any(k not in readable for k in kinds):
+            raise RegistryError(f"{name}: reads {reads!r} must be a tuple of resource kinds, or a mapping from "
+                                f"target kind to such a tuple ({', '.join(sorted(readable))})")
+    if not isinstance(cls.metrics, (tuple, list)) or any(
+            not isinstance(n, MetricNeed) or n.window not in getattr(cls.Params, "model_fields", {})
+            for n in cls.metrics):
+        raise RegistryError(f"{name}: metrics must be a tuple of MetricNeed whose window names a parameter")
     if isinstance(cls.scope, str) or not set(cls.scope) <= {"static", "live"} or not cls.scope:
         raise RegistryError(f"{name}: scope {cls.scope!r} must name 'static' and/or 'live'")
     params = getattr(cls, "Params", None)

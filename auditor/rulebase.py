@@ -94,6 +94,27 @@ class Note:
 
 Result = Fail | Undecided | Note
 
+# Pseudo-kind for measured data (CloudWatch series): a rule that declares
+# metrics reads it, and a failed metric query is a gap of this kind.
+METRICS = "MetricSeries"
+# Kind of the account-level resource that ``check_inventory`` verdicts may name.
+ACCOUNT = "Account"
+
+
+@dataclass(frozen=True)
+class MetricNeed:
+    """One CloudWatch series a rule needs for each endpoint variant it
+    judges: which metric and statistic, at what period, over the window its
+    ``window`` parameter gives (hours). The live layer fetches exactly the
+    series the selected rules declare."""
+
+    metric: str  # Invocations, CPUUtilization ...
+    statistic: str  # Sum, Average ...
+    window: str  # name of the rule parameter holding the window in hours
+    namespace: str = "AWS/SageMaker"
+    period: int = 3600
+    variants: str = "all"  # all | instance (not serverless) | gpu (ml.g*/ml.p* instances)
+
 
 class RuleContext:
     """What a rule sees besides the resource: the inventory, its options and
@@ -126,6 +147,11 @@ class RuleContext:
     def now(self):
         return self.settings.now
 
+    def measured(self, res: "Resource") -> bool:
+        """Does the source carry the metrics the rule declared for ``res``?
+        A live account (or its snapshot) does; a template never does."""
+        return self.inventory.complete and res.meta.file is None
+
 
 class Rule:
     id: ClassVar[str] = ""
@@ -137,6 +163,12 @@ class Rule:
     tags: ClassVar[tuple[str, ...]] = ()
     scope: ClassVar[tuple[str, ...]] = ("static", "live")
     targets: ClassVar[tuple[str, ...]] = ()  # resource kinds checked one by one
+    # Resource kinds the verdicts read besides the target itself: a tuple (for
+    # every target) or {target kind: tuple} ("Account" for check_inventory
+    # verdicts on the account). A coverage gap of a kind read makes the verdict
+    # unknown; the engine does that, rules never look at gaps.
+    reads: ClassVar[Any] = ()
+    metrics: ClassVar[tuple[MetricNeed, ...]] = ()  # measured series the verdicts need
     remediation: ClassVar[Optional[str]] = None  # action name in auditor.remediation
     security_severity: ClassVar[Optional[float]] = None  # 0.0-10.0 for security rules
     help_uri: ClassVar[str] = ""
@@ -158,6 +190,17 @@ class Rule:
     def applies(self, ctx: RuleContext) -> bool:
         """False when the rule cannot run on this source (e.g. live-only)."""
         return True
+
+    # -- declarations ---------------------------------------------------
+    @classmethod
+    def reads_for(cls, kind: str) -> frozenset[str]:
+        """Every kind a verdict on a ``kind`` resource depends on."""
+        extra = cls.reads.get(kind, ()) if isinstance(cls.reads, dict) else cls.reads
+        return frozenset((kind, *extra, *((METRICS,) if cls.metrics else ())))
+
+    def metric_hours(self, need: MetricNeed) -> float:
+        """The window of ``need`` under this rule's (configured) parameters."""
+        return float(getattr(self.params, need.window))
 
     # -- metadata -------------------------------------------------------
     @classmethod

@@ -307,16 +307,13 @@ class _Builder:
                 text += f" for {g.resource}"
             if g.message:
                 text += f": {g.message}"
-            if g.rules:
-                text += f"; results of {', '.join(sorted(g.rules))} there are unknown"
+            text += f"; results that read {', '.join(sorted(g.kinds)) if g.kinds else 'anything'} there are unknown"
             props = {k: v for k, v in (("account", g.account), ("region", g.region), ("service", g.service),
                                        ("operation", g.operation), ("error", g.error),
                                        ("resource", g.resource)) if v}
-            if g.rules:
-                props["rules"] = sorted(g.rules)
+            if g.kinds:
+                props["kinds"] = sorted(g.kinds)
             n: dict[str, Any] = {"level": "warning", "message": {"text": text}, "properties": props}
-            if len(g.rules) == 1 and g.rules[0] in self.index:
-                n["associatedRule"] = {"id": g.rules[0], "index": self.index[g.rules[0]]}
             out.append(n)
         run = self.doc.run
         if run.files_skipped:

@@ -135,6 +135,7 @@ class ContainerImage(Rule):
     policy = "All models must be containerized using SageMaker-compatible Docker images."
     tags = ("security", "supply-chain", "model-preparation")
     targets = ("Model",)
+    reads = ("ModelPackage",)
     security_severity = 5.0
 
     class Params(RuleParams):

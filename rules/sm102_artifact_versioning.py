@@ -76,6 +76,7 @@ class ArtifactVersioning(Rule):
     # medium: an unversioned artifact can be replaced in place, but only by someone with write access
     security_severity = 5.0
     targets = ("Model",)
+    reads = ("ModelPackage", "Bucket")
 
     class Params(RuleParams):
         path_template: str = "s3://{bucket}/models/{model}/{version}/"

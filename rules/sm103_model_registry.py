@@ -68,6 +68,7 @@ class ModelRegistry(Rule):
     # medium: an unapproved model reaches production, a governance gap more than an exposure
     security_severity = 4.0
     targets = ("Model",)
+    reads = ("ModelPackage",)
 
     class Params(RuleParams):
         required_status: str = "Approved"

@@ -70,6 +70,7 @@ class HighAvailability(Rule):
     policy = "Production endpoints must use multiple instances for high availability."
     tags = ("availability", "production")
     targets = ("EndpointConfig", "InferenceComponent")
+    reads = ("Model", "Subnet", "Endpoint")
     remediation = "raise-instance-count"
 
     class Params(RuleParams):

@@ -98,6 +98,7 @@ class Autoscaling(Rule):
     policy = "Autoscaling must be configured for all production endpoints."
     tags = ("availability", "production", "autoscaling")
     targets = ("Endpoint",)
+    reads = ("EndpointConfig", "ScalableTarget", "ScalingPolicy")
     remediation = "apply-autoscaling"
 
     class Params(RuleParams):

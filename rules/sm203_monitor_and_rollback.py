@@ -79,6 +79,7 @@ class MonitorAndRollback(Rule):
     policy = "Endpoint configuration must include Model Monitor and AutoRollback."
     tags = ("availability", "observability", "model-monitor")
     targets = ("Endpoint",)
+    reads = ("EndpointConfig", "MonitoringSchedule", "MonitoringJobDefinition", "Alarm")
 
     class Params(RuleParams):
         required_monitors: list[str] = ["DataQuality", "ModelQuality", "ModelBias", "ModelExplainability"]

@@ -79,6 +79,7 @@ class ModelQuality(Rule):
     policy = "Model quality monitoring must be enabled for production deployments."
     tags = ("observability", "monitoring", "production")
     targets = ("Endpoint",)
+    reads = ("MonitoringSchedule", "MonitoringJobDefinition", "Alarm")
 
     class Params(RuleParams):
         monitor_namespaces: list[str] = [

@@ -88,6 +88,7 @@ class AbTesting(Rule):
     policy = "A/B testing must be supported for model updates."
     tags = ("deployment", "monitoring", "production")
     targets = ("Endpoint",)
+    reads = ("EndpointConfig",)
     remediation = "rollback-variants"
 
     class Params(RuleParams):

@@ -101,6 +101,7 @@ class NetworkIsolation(Rule):
     policy = "Endpoints must use VPC configuration for network isolation."
     tags = ("security", "network")
     targets = ("Model",)
+    reads = ("Subnet", "VpcEndpoint")
     security_severity = 7.5
 
     class Params(RuleParams):

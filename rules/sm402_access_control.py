@@ -6,7 +6,7 @@ import re
 from fnmatch import fnmatchcase
 from typing import Any, Iterator, Optional
 
-from auditor.models.resources import Meta, Resource
+from auditor.models.resources import Account, Meta
 from auditor.rulebase import Fail, Rule, RuleParams, Undecided, rule
 from auditor.values import Str, Sym, Unknown, as_bool, display, is_known, why_unknown
 
@@ -50,10 +50,10 @@ def _arn_suffix(arn: str) -> str:
     return ":" + parts[2] if len(parts) == 3 and parts[0] == "arn" else arn
 
 
-def account_root(account: str, region: Optional[str]) -> Resource:
+def account_root(account: str, region: Optional[str]) -> Account:
     """The account as a finding's resource, for account-level verdicts."""
     arn = f"arn:aws:iam::{account}:root"
-    return Resource(meta=Meta(key=arn, type="AWS::::Account", arn=arn, account=account, region=region))
+    return Account(meta=Meta(key=arn, type=Account.cfn_type, arn=arn, account=account, region=region))
 
 
 @rule
@@ -115,6 +115,7 @@ class AccessControl(Rule):
     policy = "Endpoint access must be controlled via IAM policies."
     tags = ("security", "iam", "audit")
     targets = ("IamPolicy", "IamRole", "Model")
+    reads = {"Model": ("IamRole",), "Account": ("Trail",)}  # trail verdicts name the account
     security_severity = 8.0
 
     class Params(RuleParams):
@@ -287,8 +288,8 @@ class AccessControl(Rule):
         ref = model.ExecutionRoleArn
         if ref is None:
             return
-        # IAM is global: a live role has no region, so look it up by ARN across the account's resources
-        role = ctx.inv.find("IamRole", ref, None if model.meta.is_live else model)
+        # IAM is global: a role has no region and is found across the model's account
+        role = ctx.inv.find("IamRole", ref, model)
         if isinstance(role, Unknown):
             yield Undecided(("ExecutionRoleArn",), f"cannot check whether execution role {display(ref)} of model "
                             f"{model.label} is least-privilege: {role.reason}")
@@ -323,13 +324,10 @@ class AccessControl(Rule):
                         f"{'logging' if logging else 'not logging' if logging is False else 'status unknown'})")
         if good:
             return
-        # any CloudTrail read failure leaves the trail verdict open, whichever rules the gap names
-        gaps = [g for g in ctx.inv.gaps if g.account in (None, acct) and g.service == "cloudtrail"]
-        if gaps or undecided:
-            why = f"{gaps[0].error or 'error'} on cloudtrail:{gaps[0].operation}" if gaps else \
-                f"the status of trail {', '.join(undecided)} is unknown"
+        # a CloudTrail read failure is a gap of kind Trail: the engine makes this verdict unknown
+        if undecided:
             yield anchor, Undecided((), f"cannot tell whether account {acct} has a logging multi-region CloudTrail "
-                                    f"trail: {why}")
+                                    f"trail: the status of trail {', '.join(undecided)} is unknown")
             return
         found = f"found {'; '.join(seen)}" if seen else "no trails found"
         yield anchor, Fail((), f"account {acct} has no logging multi-region CloudTrail trail ({found}); the policy "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from auditor.inventory import artifact_locations, gaps_named, models_using_bucket, s3_bucket_of
+from auditor.inventory import artifact_locations, models_using_bucket, s3_bucket_of
 from auditor.rulebase import Fail, Rule, RuleParams, Undecided, rule
 from auditor.values import Str, Sym, Unknown, as_bool, display, is_known, why_unknown
 from auditor.values import prop as _get
@@ -110,6 +110,7 @@ class EncryptionAtRest(Rule):
     tags = ("security", "encryption", "kms", "s3")
     security_severity = 7.0
     targets = ("Model", "EndpointConfig", "Bucket")
+    reads = ("Model", "EndpointConfig", "Endpoint", "Bucket", "ModelPackage")
 
     class Params(RuleParams):
         sensitive_tag: str = "DataClassification"
@@ -213,9 +214,7 @@ class EncryptionAtRest(Rule):
                 yield Undecided(path, f"artifact bucket {display(name)} is not defined in this template; its "
                                       f"encryption cannot be checked", **where)
             elif bucket is None:
-                gaps = gaps_named(ctx.inv, name, "Bucket", model, self.id)
-                why = f" ({gaps[0].error or 'error'} on {gaps[0].service}:{gaps[0].operation})" if gaps else ""
-                yield Undecided(path, f"artifact bucket {display(name)} is not in the audited inventory{why}; its "
+                yield Undecided(path, f"artifact bucket {display(name)} is not in the audited inventory; its "
                                       f"encryption cannot be checked", **where)
 
     def _bucket(self, bucket, ctx):
@@ -226,11 +225,6 @@ class EncryptionAtRest(Rule):
             return  # not an artifact bucket
         enc = bucket.BucketEncryption
         base = ("BucketEncryption",)
-        gap = self._encryption_gap(bucket, users, ctx)
-        if gap is not None:
-            yield Undecided(base, f"default encryption of artifact bucket {bucket.label} was not read "
-                                  f"({gap.error or 'error'} on {gap.service}:{gap.operation})")
-            return
         if enc is not None and not is_known(enc):
             yield Undecided(base, f"default encryption of artifact bucket {bucket.label}: {why_unknown(enc)}")
             return
@@ -287,15 +281,6 @@ class EncryptionAtRest(Rule):
             return
         yield Fail(path, f"artifact bucket {bucket.label} (model {who}) {found}; {need} artifacts need SSE-KMS with a "
                          f"customer managed KMS key (KMSMasterKeyID)")
-
-    def _encryption_gap(self, bucket, users, ctx) -> Any:
-        """A failed GetBucketEncryption about this bucket: the collector files
-        it under the bucket or under the models that use it."""
-        names = {bucket.meta.arn, bucket.name, *(m.meta.arn for m in users)} - {None}
-        for g in ctx.inv.gaps:
-            if g.operation == "GetBucketEncryption" and g.resource in names and (not g.rules or self.id in g.rules):
-                return g
-        return None
 
     def _config(self, cfg, ctx):
         related = [cfg, *ctx.inv.endpoints_using(cfg)]

@@ -13,7 +13,7 @@ from typing import Any, Optional
 from pydantic import Field, field_validator
 
 from auditor.inventory import parse_time, series_window
-from auditor.rulebase import Fail, Rule, RuleParams, Undecided, rule
+from auditor.rulebase import Fail, MetricNeed, Rule, RuleParams, Undecided, rule
 from auditor.values import Unknown, display, is_known, why_unknown
 
 # Sizes below xlarge, in xlarge units (large is half an xlarge: half the vCPUs).
@@ -184,6 +184,13 @@ class RightSizing(Rule):
     policy = "Instance selection must be based on actual workload requirements."
     tags = ("cost", "instances")
     targets = ("EndpointConfig", "Endpoint")
+    reads = ("EndpointConfig", "Endpoint")
+    metrics = (
+        MetricNeed("CPUUtilization", "Average", "window_hours", namespace="/aws/sagemaker/Endpoints",
+                   variants="instance"),
+        MetricNeed("GPUUtilization", "Average", "window_hours", namespace="/aws/sagemaker/Endpoints",
+                   variants="gpu"),
+    )
 
     class Params(RuleParams):
         allowed_families: list[str] = [
@@ -271,7 +278,7 @@ class RightSizing(Rule):
                 yield Fail(p, msg, level=lvl, data={"variant": name, "instance_type": t.name})
 
     def _live(self, ep, ctx):
-        if not ep.meta.is_live or not isinstance(ep.name, str):
+        if not ctx.measured(ep) or not isinstance(ep.name, str):
             return
         cfg = ctx.inv.config_of(ep)
         if cfg is None or isinstance(cfg, Unknown):

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import Field
 
 from auditor.inventory import parse_time, series_window
-from auditor.rulebase import Fail, Rule, RuleParams, Undecided, rule
+from auditor.rulebase import Fail, MetricNeed, Rule, RuleParams, Undecided, rule
 from auditor.values import Unknown, as_number, is_known
 
 
@@ -77,6 +77,8 @@ class IdleEndpoint(Rule):
     tags = ("cost", "live")
     scope = ("live",)
     targets = ("Endpoint",)
+    reads = ("EndpointConfig",)
+    metrics = (MetricNeed("Invocations", "Sum", "idle_hours"),)
     remediation = "stop-idle-endpoints"
 
     class Params(RuleParams):

@@ -9,7 +9,7 @@ from typing import Any, Optional
 from pydantic import Field
 
 from auditor.inventory import parse_time, series_window
-from auditor.rulebase import Fail, Rule, RuleParams, Undecided, rule
+from auditor.rulebase import Fail, MetricNeed, Rule, RuleParams, Undecided, rule
 from auditor.values import Unknown, display, is_known, why_unknown
 
 
@@ -97,6 +97,8 @@ class BatchForOffline(Rule):
     policy = "Batch inference should be used for non-real-time workloads."
     tags = ("cost", "batch")
     targets = ("Endpoint",)
+    reads = ("EndpointConfig",)
+    metrics = (MetricNeed("Invocations", "Sum", "window_hours"),)
 
     class Params(RuleParams):
         workload_tag: str = "workload"
@@ -128,7 +130,7 @@ class BatchForOffline(Rule):
                 yield Undecided(("EndpointConfigName",), f"endpoint {ep.label} is declared an offline workload; cannot "
                                                          f"tell whether it is real-time: {realtime.reason}")
                 return
-        if realtime is True and ep.meta.is_live and isinstance(ep.name, str):
+        if realtime is True and ctx.measured(ep) and isinstance(ep.name, str):
             yield from self._traffic(ep, cfg, ctx)
 
     def _declared(self, ep, cfg) -> Any:

@@ -79,6 +79,7 @@ class AsyncInference(Rule):
               "and notification_config SuccessTopic / ErrorTopic; \"Auto-scales to zero when idle\")")
     tags = ("async", "deployment-pattern")
     targets = ("EndpointConfig",)
+    reads = ("Endpoint", "ScalableTarget", "ScalingPolicy", "Alarm")
 
     class Params(RuleParams):
         require_notifications: bool = True

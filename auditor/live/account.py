@@ -53,7 +53,8 @@ def trusts_sagemaker(doc: Any) -> bool:
     return False
 
 
-ACCOUNT_RULES = ["SM402"]
+# what the account task collects: an unexpected failure there hides these kinds
+ACCOUNT_KINDS = ("IamPolicy", "IamRole", "Trail")
 
 
 class AccountCollector(RegionCollector):
@@ -111,7 +112,12 @@ class AccountCollector(RegionCollector):
                                Tags=tags))
 
     def collect_trails(self) -> None:
-        r = self._call("cloudtrail", "describe_trails", includeShadowTrails=True)
+        from . import faults
+
+        def account_wide(op: str):  # trails are account-wide: so is what a failure hides
+            return lambda e: [faults.gap(self.account, None, "cloudtrail", op, e)]
+
+        r = self._call("cloudtrail", "describe_trails", fail=account_wide("DescribeTrails"), includeShadowTrails=True)
         if r is None:
             return
         seen = set()
@@ -120,12 +126,12 @@ class AccountCollector(RegionCollector):
             if arn in seen:
                 continue
             seen.add(arn)
-            status = self._call("cloudtrail", "get_trail_status", Name=arn)
+            status = self._call("cloudtrail", "get_trail_status", fail=account_wide("GetTrailStatus"), Name=arn)
             fields = dict(TrailName=t.get("Name"), IsMultiRegionTrail=t.get("IsMultiRegionTrail"),
                           S3BucketName=t.get("S3BucketName"), HomeRegion=t.get("HomeRegion"),
                           IsLogging=status.get("IsLogging") if status else None)
             if status is None:
-                continue  # the gap makes SM402 unknown; no half-known trail
+                continue  # the gap makes trail verdicts unknown; no half-known trail
             # a multi-region trail covers every region: it is an account-wide resource
             region = None if t.get("IsMultiRegionTrail") else (t.get("HomeRegion") or self.region)
             self.add(m.Trail(meta=meta("AWS::CloudTrail::Trail", arn, self.account, region), **fields))

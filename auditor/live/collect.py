@@ -7,8 +7,8 @@ scalable targets and policies, alarms, log groups, monitoring schedules,
 subnets, VPC endpoints, metrics (GetMetricData, 500 queries a call). Per-
 resource describes run on a small thread pool (one client, thread-safe).
 
-Every call goes through ``_call``: a failure becomes a CoverageGap scoped to
-the rules and resources that need the answer, and collection goes on."""
+Every call goes through ``_call``: a failure becomes a CoverageGap naming
+the kinds of data (and the resources) it hides, and collection goes on."""
 
 from __future__ import annotations
 
@@ -70,8 +70,8 @@ class RegionCollector:
 
     def _call(self, service: str, method: str, fail: Callable[[BaseException], list[CoverageGap]] | None = None,
               ok_errors: tuple[str, ...] = (), **kw: Any) -> Any:
-        """One API call; on failure record gaps (default: region-wide for the
-        rules that depend on the operation) and return None. Errors in
+        """One API call; on failure record gaps (default: region-wide, for the
+        kinds the operation reads) and return None. Errors in
         ``ok_errors`` are answers (e.g. not found), returned as the exception."""
         c = self.client(service)
         try:
@@ -99,8 +99,8 @@ class RegionCollector:
         return items
 
     def _gap(self, service: str, op: str, e: BaseException, resource: Optional[str] = None,
-             rules: Optional[list[str]] = None, note: str = "") -> CoverageGap:
-        return faults.gap(self.account, self.region, service, op, e, resource=resource, rules=rules, note=note)
+             note: str = "") -> CoverageGap:
+        return faults.gap(self.account, self.region, service, op, e, resource=resource, note=note)
 
     def add(self, res: m.Resource) -> None:
         self.out.resources.append(res)
@@ -127,7 +127,7 @@ class RegionCollector:
         summaries = self._pages("sagemaker", "list_endpoints", "Endpoints", fail=lambda e: failed.append(e) or [],
                                 MaxResults=100)
         if summaries is None:
-            # nothing in this region can be seen: one gap for all rules
+            # nothing in this region can be seen: one gap for every kind
             raise RegionUnavailable(failed[0])
         bulk = {
             "tags": self.collect_tags,
@@ -168,7 +168,7 @@ class RegionCollector:
         name, arn = summary["EndpointName"], summary["EndpointArn"]
 
         def fail(e: BaseException) -> list:
-            return [self._gap("sagemaker", "DescribeEndpoint", e, resource=arn, rules=[])]
+            return [self._gap("sagemaker", "DescribeEndpoint", e, resource=arn)]
 
         r = self._call("sagemaker", "describe_endpoint", fail=fail, ok_errors=("ValidationException",),
                        EndpointName=name)
@@ -192,9 +192,9 @@ class RegionCollector:
 
         def one(name: str) -> Optional[m.EndpointConfig]:
             def fail(e: BaseException) -> list:
-                gaps = [self._gap("sagemaker", "DescribeEndpointConfig", e, resource=x.meta.arn, rules=[],
+                gaps = [self._gap("sagemaker", "DescribeEndpointConfig", e, resource=x.meta.arn,
                                   note=f"endpoint config {name}") for x in users[name]]
-                return gaps + [self._gap("sagemaker", "DescribeEndpointConfig", e, resource=name, rules=[])]
+                return gaps + [self._gap("sagemaker", "DescribeEndpointConfig", e, resource=name)]
 
             r = self._call("sagemaker", "describe_endpoint_config", fail=fail, ok_errors=("ValidationException",),
                            EndpointConfigName=name)
@@ -223,15 +223,14 @@ class RegionCollector:
 
         def one(name: str) -> Optional[m.Model]:
             def fail(e: BaseException) -> list:
-                rules = faults.MODEL_RULES
-                gaps = [self._gap("sagemaker", "DescribeModel", e, resource=name, rules=[])]
+                gaps = [self._gap("sagemaker", "DescribeModel", e, resource=name)]
                 for c in users[name]:
-                    gaps.append(self._gap("sagemaker", "DescribeModel", e, resource=c.meta.arn, rules=rules,
+                    gaps.append(self._gap("sagemaker", "DescribeModel", e, resource=c.meta.arn,
                                           note=f"model {name}"))
                     for ep in endpoints:
                         if ep.EndpointConfigName == c.EndpointConfigName:
                             gaps.append(self._gap("sagemaker", "DescribeModel", e, resource=ep.meta.arn,
-                                                  rules=rules, note=f"model {name}"))
+                                                  note=f"model {name}"))
                 return gaps
 
             r = self._call("sagemaker", "describe_model", fail=fail, ok_errors=("ValidationException",),
@@ -384,8 +383,9 @@ class RegionCollector:
 
         def one(name: str) -> None:
             def fail_for(op: str) -> Callable:
-                return lambda e: [self._gap("s3", op, e, resource=u.meta.arn, note=f"bucket {name}")
-                                  for u in users[name]]
+                # filed under the bucket and under each model whose artifacts it holds
+                return lambda e: [self._gap("s3", op, e, resource=r, note=f"bucket {name}")
+                                  for r in [f"arn:aws:s3:::{name}", *(u.meta.arn for u in users[name])]]
 
             v = self._call("s3", "get_bucket_versioning", fail=fail_for("GetBucketVersioning"),
                            ok_errors=("NoSuchBucket",), Bucket=name)
@@ -440,7 +440,7 @@ class RegionCollector:
             arn = r.meta.arn
 
             def fail(e: BaseException) -> list:
-                return [self._gap("sagemaker", "ListTags", e, resource=arn, rules=[],
+                return [self._gap("sagemaker", "ListTags", e, resource=arn,
                                   note="tags decide production and suppressions")]
 
             items = self._pages("sagemaker", "list_tags", "Tags", fail=fail, ResourceArn=arn)

@@ -4,7 +4,7 @@ Accounts come from the base credentials, ``--role-arn`` (assume-role per
 account) or ``--org-role`` (every ACTIVE account of the AWS Organization,
 through ``arn:aws:iam::<id>:role/<name>``). A target that cannot be reached
 (assume-role denied, region unreachable, listing denied) becomes one coverage
-gap for all rules there; the rest of the audit completes."""
+gap for everything there; the rest of the audit completes."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from typing import Any, Callable, Optional
 
 from ..models.gaps import CoverageGap
 from . import faults
-from .account import ACCOUNT_RULES, AccountCollector
+from .account import ACCOUNT_KINDS, AccountCollector
 from .collect import Collected, RegionCollector, RegionUnavailable
 from .session import Credentials, SessionFactory
 
@@ -85,14 +85,14 @@ def resolve_accounts(factory: SessionFactory, scope: Scope) -> list[Account]:
             try:
                 acct.creds = factory.assume(acct.role_arn, home)
             except Exception as e:  # noqa: BLE001
-                acct.error = faults.gap(acct.id, None, "sts", "AssumeRole", e, rules=[],
+                acct.error = faults.gap(acct.id, None, "sts", "AssumeRole", e,
                                         note=f"cannot assume {acct.role_arn}")
                 continue
         if acct.id is None or acct.role_arn:
             try:
                 acct.id = _caller_account(factory, home, acct.creds) or acct.id
             except Exception as e:  # noqa: BLE001
-                acct.error = faults.gap(acct.id, None, "sts", "GetCallerIdentity", e, rules=[])
+                acct.error = faults.gap(acct.id, None, "sts", "GetCallerIdentity", e)
     return accounts
 
 
@@ -111,7 +111,7 @@ def resolve_regions(factory: SessionFactory, scope: Scope, acct: Account) -> tup
                          if r.get("OptInStatus") != "not-opted-in")
         return regions, []
     except Exception as e:  # noqa: BLE001
-        return [home], [faults.gap(acct.id, None, "ec2", "DescribeRegions", e, rules=[],
+        return [home], [faults.gap(acct.id, None, "ec2", "DescribeRegions", e,
                                    note=f"cannot list the account's regions; audited {home} only")]
 
 
@@ -147,13 +147,13 @@ def run(factory: SessionFactory, scope: Scope, max_workers: int = 8, inner_worke
         except RegionUnavailable as e:
             cause = e.args[0] if e.args else e
             col.out.resources.clear()
-            col.out.gaps.append(faults.gap(acct.id, region, "sagemaker", "ListEndpoints", cause, rules=[],
+            col.out.gaps.append(faults.gap(acct.id, region, "sagemaker", "ListEndpoints", cause,
                                            note=f"region {region} could not be audited"))
             return col.out
         except Exception as e:  # noqa: BLE001 - one bad account never ends the audit
             # an unexpected failure: everything this task feeds is unknown
-            rules = [] if region else list(ACCOUNT_RULES)
-            col.out.gaps.append(faults.gap(acct.id, region, "sm-audit", "collect", e, rules=rules,
+            kinds = () if region else ACCOUNT_KINDS
+            col.out.gaps.append(faults.gap(acct.id, region, "sm-audit", "collect", e, kinds=kinds,
                                            note="collection stopped"))
             return col.out
 

@@ -1,6 +1,6 @@
-"""Faults become coverage gaps: which rules an API feeds, and how an error
-is named. A failed call makes only the verdicts that depend on it unknown
-(``Inventory.gaps_for``); an empty rule list means every rule."""
+"""Faults become coverage gaps, named by the kinds of data they hide (and
+the resource, where known), never by rule: the engine makes unknown every
+verdict that reads a kind a gap names. How an error is named lives here too."""
 
 from __future__ import annotations
 
@@ -8,45 +8,36 @@ from typing import Any, Optional
 
 from ..models.gaps import CoverageGap
 
-# (service, operation) -> the rules whose verdicts need its answer.
-# Resource kinds an API's failure touches, where narrower than "every resource
-# the rule checks": a CloudTrail failure leaves the trail verdict open (SM402
-# reads those gaps itself) but not SM402's verdicts on IAM statements.
-KINDS: dict[tuple[str, str], list[str]] = {
-    ("cloudtrail", "DescribeTrails"): ["Trail"],
-    ("cloudtrail", "GetTrailStatus"): ["Trail"],
-}
-MODEL_RULES = ["SM101", "SM102", "SM103", "SM201", "SM401", "SM403", "SM501", "SM602"]
-DEPENDS: dict[tuple[str, str], list[str]] = {
-    ("sagemaker", "DescribeModel"): MODEL_RULES,
-    ("sagemaker", "DescribeModelPackage"): ["SM101", "SM103"],
-    ("sagemaker", "ListModelPackageGroups"): ["SM103"],
-    ("sagemaker", "ListMonitoringSchedules"): ["SM203", "SM302"],
-    ("sagemaker", "DescribeMonitoringSchedule"): ["SM203", "SM302"],
-    ("sagemaker", "DescribeDataQualityJobDefinition"): ["SM203", "SM302"],
-    ("sagemaker", "DescribeModelQualityJobDefinition"): ["SM203", "SM302"],
-    ("sagemaker", "DescribeModelBiasJobDefinition"): ["SM203", "SM302"],
-    ("sagemaker", "DescribeModelExplainabilityJobDefinition"): ["SM203", "SM302"],
-    ("application-autoscaling", "DescribeScalableTargets"): ["SM202", "SM601"],
-    ("application-autoscaling", "DescribeScalingPolicies"): ["SM202", "SM601"],
-    ("cloudwatch", "DescribeAlarms"): ["SM202", "SM203", "SM301", "SM302"],
-    ("cloudwatch", "ListDashboards"): ["SM301"],
-    ("cloudwatch", "GetDashboard"): ["SM301"],
-    ("cloudwatch", "GetMetricData"): ["SM501", "SM502", "SM503"],
-    ("logs", "DescribeLogGroups"): ["SM301"],
-    ("s3", "GetBucketVersioning"): ["SM102"],
-    ("s3", "GetBucketEncryption"): ["SM403"],
-    ("ec2", "DescribeSubnets"): ["SM201"],
-    ("ec2", "DescribeVpcEndpoints"): ["SM401"],
-    ("iam", "GetAccountAuthorizationDetails"): ["SM402"],
-    ("cloudtrail", "DescribeTrails"): ["SM402"],
-    ("cloudtrail", "GetTrailStatus"): ["SM402"],
-    # tags classify production and carry suppressions: every rule depends on them
-    ("resourcegroupstaggingapi", "GetResources"): [],
-    ("sagemaker", "ListTags"): [],
-    ("sagemaker", "ListEndpoints"): [],
-    ("sagemaker", "DescribeEndpoint"): [],
-    ("sagemaker", "DescribeEndpointConfig"): [],
+# (service, operation) -> the resource kinds whose data its failure hides.
+# Not listed (ListEndpoints, ListTags, DescribeEndpoint ...): every kind, for
+# the resource or the region the gap names (tags decide production and carry
+# suppressions, so every verdict depends on them).
+OPERATION_KINDS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("sagemaker", "DescribeEndpoint"): ("Endpoint",),
+    ("sagemaker", "DescribeEndpointConfig"): ("EndpointConfig",),
+    ("sagemaker", "DescribeModel"): ("Model",),
+    ("sagemaker", "DescribeModelPackage"): ("ModelPackage",),
+    ("sagemaker", "ListModelPackageGroups"): ("ModelPackageGroup",),
+    ("sagemaker", "ListMonitoringSchedules"): ("MonitoringSchedule", "MonitoringJobDefinition"),
+    ("sagemaker", "DescribeMonitoringSchedule"): ("MonitoringSchedule", "MonitoringJobDefinition"),
+    ("sagemaker", "DescribeDataQualityJobDefinition"): ("MonitoringJobDefinition",),
+    ("sagemaker", "DescribeModelQualityJobDefinition"): ("MonitoringJobDefinition",),
+    ("sagemaker", "DescribeModelBiasJobDefinition"): ("MonitoringJobDefinition",),
+    ("sagemaker", "DescribeModelExplainabilityJobDefinition"): ("MonitoringJobDefinition",),
+    ("application-autoscaling", "DescribeScalableTargets"): ("ScalableTarget",),
+    ("application-autoscaling", "DescribeScalingPolicies"): ("ScalingPolicy",),
+    ("cloudwatch", "DescribeAlarms"): ("Alarm",),
+    ("cloudwatch", "ListDashboards"): ("Dashboard",),
+    ("cloudwatch", "GetDashboard"): ("Dashboard",),
+    ("cloudwatch", "GetMetricData"): ("MetricSeries",),
+    ("logs", "DescribeLogGroups"): ("LogGroup",),
+    ("s3", "GetBucketVersioning"): ("Bucket",),
+    ("s3", "GetBucketEncryption"): ("Bucket",),
+    ("ec2", "DescribeSubnets"): ("Subnet",),
+    ("ec2", "DescribeVpcEndpoints"): ("VpcEndpoint",),
+    ("iam", "GetAccountAuthorizationDetails"): ("IamPolicy", "IamRole"),
+    ("cloudtrail", "DescribeTrails"): ("Trail",),
+    ("cloudtrail", "GetTrailStatus"): ("Trail",),
 }
 
 ACCESS = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnrecognizedClientException",
@@ -86,16 +77,13 @@ def describe(exc: BaseException) -> tuple[str, str]:
 
 
 def gap(account: Optional[str], region: Optional[str], service: str, operation: str, exc: BaseException,
-        resource: Optional[str] = None, rules: Optional[list[str]] = None, kinds: Optional[list[str]] = None,
-        note: str = "") -> CoverageGap:
+        resource: Optional[str] = None, kinds: Optional[tuple[str, ...]] = None, note: str = "") -> CoverageGap:
+    """The gap a failed call leaves; ``kinds`` defaults to what the operation reads."""
     code, msg = describe(exc)
-    if rules is None:
-        rules = list(DEPENDS.get((service, operation), []))
     if kinds is None:
-        kinds = list(KINDS.get((service, operation), []))
+        kinds = OPERATION_KINDS.get((service, operation), ())
     return CoverageGap(account=account, region=region, service=service, operation=operation, resource=resource,
-                       kinds=kinds or [], rules=sorted(rules), error=code,
-                       message=(note + ": " if note else "") + msg)
+                       kinds=list(kinds), error=code, message=(note + ": " if note else "") + msg)
 
 
 def is_not_found(exc: BaseException, *codes: str) -> bool:

@@ -3,13 +3,13 @@ queries a call, one query per EndpointName+VariantName and metric, over each
 metric's rule window. A query that succeeds without datapoints is a series
 with no values (CloudWatch sends no Invocations datapoints without traffic:
 that is zero traffic, not missing data); a failed query is a coverage gap for
-the metric rules on that endpoint."""
+every verdict on that endpoint that reads measured series."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Optional
+from typing import Any
 
 from ..models import resources as m
 from ..models.gaps import CoverageGap
@@ -17,27 +17,34 @@ from . import faults
 from .shape import iso
 
 MAX_QUERIES = 500
-METRIC_RULES = ["SM501", "SM502", "SM503"]
-INVOCATIONS = ("AWS/SageMaker", "Invocations", "Sum")
-CPU = ("/aws/sagemaker/Endpoints", "CPUUtilization", "Average")
-GPU = ("/aws/sagemaker/Endpoints", "GPUUtilization", "Average")
+
+
+@dataclass(frozen=True)
+class Series:
+    """One kind of series to fetch per endpoint variant, over ``hours``."""
+
+    namespace: str
+    metric: str
+    stat: str
+    period: int
+    variants: str  # all | instance | gpu (see auditor.rulebase.MetricNeed)
+    hours: float
 
 
 @dataclass
 class MetricPlan:
-    """Which metrics over which windows (hours), from the rules' parameters."""
+    """Which series over which windows: built from the selected rules'
+    ``metrics`` declarations (``auditor.audit.metric_plan``)."""
 
     now: datetime
-    invocation_hours: Optional[float] = 24.0  # None: no rule needs it
-    utilisation_hours: Optional[float] = None
-    period: int = 3600
+    series: list[Series] = field(default_factory=list)
 
     def window(self, hours: float) -> tuple[datetime, datetime]:
         end = self.now.replace(second=0, microsecond=0)
         return end - timedelta(hours=hours), end
 
     def queries(self, endpoints: list[m.Endpoint], configs: list[m.EndpointConfig]) -> list[tuple]:
-        """(endpoint, variant name, (namespace, metric, stat), hours) per series."""
+        """(endpoint, variant name, Series) per series to fetch."""
         types = {}
         for c in configs:
             for _, v in c.variants():
@@ -48,22 +55,19 @@ class MetricPlan:
                 continue
             for pv in e.ProductionVariants:
                 name = pv.VariantName
-                if self.invocation_hours:
-                    out.append((e, name, INVOCATIONS, self.invocation_hours))
                 spec = types.get((e.EndpointConfigName, name))
                 serverless = pv.CurrentServerlessConfig is not None or (spec is not None and spec.is_serverless)
-                if self.utilisation_hours and not serverless:
-                    out.append((e, name, CPU, self.utilisation_hours))
-                    itype = str(getattr(spec, "InstanceType", "") or "")
-                    if itype.startswith(("ml.g", "ml.p")):
-                        out.append((e, name, GPU, self.utilisation_hours))
+                gpu = str(getattr(spec, "InstanceType", "") or "").startswith(("ml.g", "ml.p"))
+                for s in self.series:
+                    if s.variants == "all" or (not serverless and (s.variants == "instance" or gpu)):
+                        out.append((e, name, s))
         return out
 
     def collect(self, col: Any, endpoints: list[m.Endpoint], configs: list[m.EndpointConfig]) -> None:
-        by_window: dict[float, list[tuple]] = {}
+        by_window: dict[tuple[float, int], list[tuple]] = {}
         for q in self.queries(endpoints, configs):
-            by_window.setdefault(q[3], []).append(q)
-        for hours, qs in sorted(by_window.items()):
+            by_window.setdefault((q[2].hours, q[2].period), []).append(q)
+        for (hours, _), qs in sorted(by_window.items()):
             start, end = self.window(hours)
             for i in range(0, len(qs), MAX_QUERIES):
                 self._batch(col, qs[i:i + MAX_QUERIES], start, end)
@@ -73,12 +77,12 @@ class MetricPlan:
         queries = [{
             "Id": qid,
             "MetricStat": {
-                "Metric": {"Namespace": ns, "MetricName": metric,
+                "Metric": {"Namespace": s.namespace, "MetricName": s.metric,
                            "Dimensions": [{"Name": "EndpointName", "Value": e.EndpointName},
                                           {"Name": "VariantName", "Value": variant}]},
-                "Period": self.period, "Stat": stat},
+                "Period": s.period, "Stat": s.stat},
             "ReturnData": True,
-        } for qid, (e, variant, (ns, metric, stat), _) in ids.items()]
+        } for qid, (e, variant, s) in ids.items()]
         data: dict[str, tuple[list, list]] = {qid: ([], []) for qid in ids}
         status: dict[str, str] = {}
         cw = col.client("cloudwatch")
@@ -96,19 +100,20 @@ class MetricPlan:
                 if ep.meta.arn not in seen:
                     seen.add(ep.meta.arn)
                     col.out.gaps.append(faults.gap(col.account, col.region, "cloudwatch", "GetMetricData", e,
-                                                   resource=ep.meta.arn, rules=METRIC_RULES))
+                                                   resource=ep.meta.arn))
             return
-        for qid, (e, variant, (ns, metric, stat), _) in ids.items():
+        for qid, (e, variant, s) in ids.items():
             code = status.get(qid)
             if code not in ("Complete", "PartialData"):
                 col.out.gaps.append(CoverageGap(
                     account=col.account, region=col.region, service="cloudwatch", operation="GetMetricData",
-                    resource=e.meta.arn, rules=METRIC_RULES, error=code or "MissingResult",
-                    message=f"{metric} of variant {variant}: CloudWatch returned status {code or 'nothing'}"))
+                    resource=e.meta.arn, kinds=list(faults.OPERATION_KINDS[("cloudwatch", "GetMetricData")]),
+                    error=code or "MissingResult",
+                    message=f"{s.metric} of variant {variant}: CloudWatch returned status {code or 'nothing'}"))
                 continue
             ts, vs = data[qid]
             pairs = sorted(zip(ts, vs))
             col.out.metrics.append(m.MetricSeries(
-                namespace=ns, metric=metric, stat=stat, endpoint=e.EndpointName, variant=variant,
-                account=col.account, region=col.region, period=self.period, start=iso(start), end=iso(end),
+                namespace=s.namespace, metric=s.metric, stat=s.stat, endpoint=e.EndpointName, variant=variant,
+                account=col.account, region=col.region, period=s.period, start=iso(start), end=iso(end),
                 timestamps=[t for t, _ in pairs], values=[v for _, v in pairs]))

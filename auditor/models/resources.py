@@ -636,6 +636,14 @@ class Trail(Resource):
     HomeRegion: Val = None
 
 
+class Account(Resource):
+    """An AWS account, as the resource of account-level verdicts (no
+    collector or loader makes one; rules name it in ``check_inventory``)."""
+
+    kind: ClassVar[str] = "Account"
+    cfn_type: ClassVar[str] = "AWS::::Account"
+
+
 # ---- live-only facts --------------------------------------------------------
 
 

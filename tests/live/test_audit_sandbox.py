@@ -102,7 +102,7 @@ def test_live_resources_use_the_api_names(sandbox):
         "org-audit", True, True, None)
     rec = inv.by_key[f"{EP_ARN}/recommender-prod"]
     assert [(s.rule, s.reason, s.kind, s.source) for s in rec.meta.suppressions] == [
-        ("SM503", "traffic is interactive; reviewed 2026-10", "external",
+        ("batch-for-offline", "traffic is interactive; reviewed 2026-10", "external",
          f"tag sm-audit:skip on {EP_ARN}/recommender-prod")]
 
 

@@ -160,7 +160,7 @@ def live_doc() -> ResultDocument:
         findings=sorted(findings, key=Finding.sort_key),
         evaluations=evaluations,
         gaps=[CoverageGap(account="111111111111", region="us-east-1", service="iam", operation="GetPolicyVersion",
-                      resource=ARN_POLICY, rules=["SM402"], error="AccessDenied", message=f"denied {SCRIPT}")],
+                      resource=ARN_POLICY, kinds=["IamPolicy"], error="AccessDenied", message=f"denied {SCRIPT}")],
         plan=plan,
     )
 

@@ -136,8 +136,8 @@ def _live(*trails: tuple, gap: bool = False) -> Inventory:
                                      arn=f"arn:aws:cloudtrail:us-east-1:{ACCT}:trail/{name}"),
                       TrailName=name, IsMultiRegionTrail=multi, IsLogging=logging))
     if gap:
-        inv.gaps.append(CoverageGap(account=ACCT, region="us-east-1", service="cloudtrail",
-                                    operation="DescribeTrails", error="AccessDenied"))
+        inv.gaps.append(CoverageGap(account=ACCT, service="cloudtrail", operation="DescribeTrails",
+                                    kinds=["Trail"], error="AccessDenied"))
     return inv
 
 
@@ -163,8 +163,8 @@ def test_live_single_region_or_stopped_trails_fail():
 def test_live_unreadable_trails_are_unknown():
     fs = evaluate_inventory(_live(gap=True), "SM402")
     assert summary(fs) == [("SM402", f"arn:aws:iam::{ACCT}:root", None, "unknown")]
-    assert fs[0].message == (f"cannot tell whether account {ACCT} has a logging multi-region CloudTrail trail: "
-                             "AccessDenied on cloudtrail:DescribeTrails")
+    # the engine, not the rule, turns the verdict unknown: the rule reads trails
+    assert fs[0].message == f"cannot verify SM402 for arn:aws:iam::{ACCT}:root: AccessDenied on cloudtrail:DescribeTrails"
 
 
 def test_live_execution_role_with_full_access():

@@ -236,9 +236,10 @@ def _live(encryption, tags=None, bucket=True, gap=False):
     if bucket:
         inv.add(Bucket(meta=live_meta("AWS::S3::Bucket", "live-artifacts", arn="arn:aws:s3:::live-artifacts"),
                        BucketName="live-artifacts", BucketEncryption=encryption))
-    if gap:
-        inv.gaps.append(CoverageGap(account="111111111111", region="us-east-1", service="s3",
-                                    operation="GetBucketEncryption", resource="live-artifacts", error="AccessDenied"))
+    if gap:  # as the collector files it: under the bucket and the models using it
+        for where in ("arn:aws:s3:::live-artifacts", "arn:aws:sagemaker:us-east-1:111111111111:model/churn"):
+            inv.gaps.append(CoverageGap(account="111111111111", region="us-east-1", service="s3", kinds=["Bucket"],
+                                        operation="GetBucketEncryption", resource=where, error="AccessDenied"))
     return inv
 
 
@@ -263,8 +264,7 @@ def test_live_sensitive_model_needs_kms_on_its_bucket():
 def test_live_bucket_missing_is_unknown_with_the_gap():
     fs = evaluate_inventory(_live(None, bucket=False, gap=True), RULE)
     assert [(f.resource.id, f.outcome) for f in fs] == [("churn", "unknown")]
-    assert fs[0].message == ("artifact bucket live-artifacts is not in the audited inventory (AccessDenied on "
-                             "s3:GetBucketEncryption); its encryption cannot be checked")
+    assert fs[0].message == "cannot verify SM403 for churn: AccessDenied on s3:GetBucketEncryption"
     fs = evaluate_inventory(_live(None, bucket=False), RULE)
     assert [(f.outcome, f.message) for f in fs] == [
         ("unknown", "artifact bucket live-artifacts is not in the audited inventory; its encryption cannot be checked")]
@@ -355,16 +355,16 @@ def test_unknown_encryption_rule_is_unknown(tmp_path):
 
 def test_live_encryption_read_failure_is_unknown_not_default():
     # the collector adds the bucket (versioning was readable) without BucketEncryption and files the failed
-    # GetBucketEncryption under the model that uses the bucket
+    # GetBucketEncryption under the bucket and under the model that uses it
     inv = _live(None)
-    inv.gaps.append(CoverageGap(account="111111111111", region="us-east-1", service="s3",
-                                operation="GetBucketEncryption", error="AccessDenied", rules=["SM403"],
-                                resource="arn:aws:sagemaker:us-east-1:111111111111:model/churn",
-                                message="bucket live-artifacts: Access Denied"))
+    for where in ("arn:aws:s3:::live-artifacts", "arn:aws:sagemaker:us-east-1:111111111111:model/churn"):
+        inv.gaps.append(CoverageGap(account="111111111111", region="us-east-1", service="s3",
+                                    operation="GetBucketEncryption", error="AccessDenied", kinds=["Bucket"],
+                                    resource=where, message="bucket live-artifacts: Access Denied"))
     fs = evaluate_inventory(inv, RULE)
     assert sorted((f.resource.id, f.outcome, f.message) for f in fs) == [
         ("churn", "unknown", "cannot verify SM403 for churn: AccessDenied on s3:GetBucketEncryption "
                              "(bucket live-artifacts: Access Denied)"),
-        ("live-artifacts", "unknown", "default encryption of artifact bucket live-artifacts was not read "
-                                      "(AccessDenied on s3:GetBucketEncryption)"),
+        ("live-artifacts", "unknown", "cannot verify SM403 for live-artifacts: AccessDenied on "
+                                      "s3:GetBucketEncryption (bucket live-artifacts: Access Denied)"),
     ]

@@ -217,7 +217,7 @@ def _live(instance="ml.m5.2xlarge", cpu=None, gpu=None, created_days=30, gap=Fal
                                         end=NOW.isoformat(), timestamps=stamps, values=values))
     if gap:
         inv.gaps.append(CoverageGap(account="111111111111", region="us-east-1", service="cloudwatch",
-                                    operation="GetMetricData", error="AccessDenied", rules=[RULE]))
+                                    operation="GetMetricData", error="AccessDenied", kinds=["MetricSeries"]))
     return inv
 
 
