@@ -9,25 +9,9 @@ from typing import Any
 
 from .inventory import Inventory
 from .models.resources import Endpoint, EndpointConfig, InferenceComponent, Model, Resource
+from .rulebase import tag_matches
 from .settings import Settings
-from .values import Unknown, is_known, why_unknown
-
-
-def _own(res: Resource, s: Settings) -> Any:
-    tags = res.Tags
-    if tags is not None and not isinstance(tags, dict):
-        return Unknown(f"tags of {res.label} {why_unknown(tags)}")
-    undecided = None
-    for key in s.production_tag_keys:
-        v = res.tag(key)
-        if v is None:
-            continue
-        if not is_known(v):
-            undecided = Unknown(f"tag {key} of {res.label}: {why_unknown(v)}")
-            continue
-        if str(v).strip().lower() in {x.lower() for x in s.production_values}:
-            return True
-    return undecided if undecided is not None else False
+from .values import Unknown
 
 
 def is_production(res: Resource, inv: Inventory, s: Settings) -> Any:
@@ -44,14 +28,9 @@ def is_production(res: Resource, inv: Inventory, s: Settings) -> Any:
             related += [ic, *_endpoint_and_config(ic, inv)]
     elif isinstance(res, InferenceComponent):
         related += _endpoint_and_config(res, inv)
-    undecided = None
-    for r in related:
-        v = _own(r, s)
-        if v is True:
-            return True
-        if isinstance(v, Unknown):
-            undecided = v
-    return undecided if undecided is not None else False
+    values = {x.lower() for x in s.production_values}
+    found = tag_matches(related, s.production_tag_keys, lambda v: str(v).strip().lower() in values)
+    return found if isinstance(found, Unknown) else found is not None
 
 
 def _endpoint_and_config(ic: InferenceComponent, inv: Inventory) -> list[Resource]:

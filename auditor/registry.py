@@ -1,11 +1,14 @@
 """Rule registry: a small typed pipeline, find -> load -> validate.
 
-The built-in pack (the ``rules`` package) and third-party packs are found the
-same way, through the ``sm_audit.rules`` entry-point group; an entry point
-names a Rule class, a module with ``RULES``, or a callable returning rules.
-Order is deterministic (by rule ID). A pack that fails to import, or a rule
-with a duplicate or malformed ID, is rejected with a clear problem that the
-run reports as an error finding; the rest of the rules still run.
+The built-in pack is the ``rules`` package, imported directly (no metadata
+scan needed for it); third-party packs are found through the
+``sm_audit.rules`` entry-point group. An entry point names a Rule class, a
+module (every Rule subclass with an ID defined in it, or its ``RULES``), or a
+callable returning rules. Defining a rule is registering it: there is no
+decorator or list to forget. Order is deterministic (by rule ID). A pack
+that fails to import, or a rule with a duplicate or malformed ID, is rejected
+with a clear problem that the run reports as an error finding; the rest of
+the rules still run.
 """
 
 from __future__ import annotations
@@ -108,11 +111,22 @@ def validate(cls: Any) -> None:
         raise RegistryError(f"{name}: Params must be a RuleParams (pydantic) class")
 
 
+def rules_in(module: Any) -> list[type[Rule]]:
+    """The rules a module defines: its Rule subclasses that carry an ID
+    (imported ones belong to their own module; ID-less ones are bases)."""
+    return [obj for obj in vars(module).values()
+            if isinstance(obj, type) and issubclass(obj, Rule) and obj.__module__ == module.__name__ and obj.id]
+
+
 def _expand(obj: Any) -> Iterable[Any]:
+    import types
+
     if isinstance(obj, type):
         yield obj
     elif hasattr(obj, "RULES"):
         yield from obj.RULES
+    elif isinstance(obj, types.ModuleType):
+        yield from rules_in(obj)
     elif callable(obj):
         yield from obj()
     elif isinstance(obj, (list, tuple)):

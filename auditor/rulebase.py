@@ -1,9 +1,9 @@
 """What a rule is: metadata, a pydantic options model, a doc in fixed
 sections, and a check over one inventory resource.
 
-A rule module (see ``rules/``) looks like::
+A rule module (see ``rules/`` and ``docs/adding-a-rule.md``) looks like the
+following; defining the class in a pack's module is what registers it::
 
-    @rule
     class HighAvailability(Rule):
         '''One-line summary.
 
@@ -93,6 +93,43 @@ class Note:
 
 
 Result = Fail | Undecided | Note
+
+
+# -- unknown values: the shared way to say "cannot tell" ----------------------
+
+def require(value: Any, path: tuple, what: str, **kw: Any) -> Optional[Undecided]:
+    """None when ``value`` is known; else the Undecided a rule yields:
+    "{what} cannot be determined ({why})" at ``path`` (``kw``: resource, data)."""
+    from .values import is_known, why_unknown
+
+    if is_known(value):
+        return None
+    return Undecided(path, f"{what} cannot be determined ({why_unknown(value)})", **kw)
+
+
+def tag_matches(resources: Iterable[Any], keys: Iterable[str], accept: Any) -> Any:
+    """A tag test over ``resources`` (in order) that knows unknowns: the
+    first (resource, key, value) whose value ``accept(value)`` takes; else an
+    Unknown when some tag could not be told (the last such, naming it); else
+    None (no resource carries an accepted value)."""
+    from .values import Unknown, is_known, why_unknown
+
+    keys = tuple(keys)
+    undecided = None
+    for r in resources:
+        tags = r.Tags
+        if tags is not None and not isinstance(tags, dict):
+            undecided = Unknown(f"tags of {r.label}: {why_unknown(tags)}")
+            continue
+        for key in keys:
+            v = tags.get(key) if tags else None
+            if v is None:
+                continue
+            if not is_known(v):
+                undecided = Unknown(f"tag {key} of {r.label}: {why_unknown(v)}")
+            elif accept(v):
+                return r, key, v
+    return undecided
 
 # Pseudo-kind for measured data (CloudWatch series): a rule that declares
 # metrics reads it, and a failed metric query is a gap of this kind.
@@ -251,8 +288,3 @@ def parse_doc(raw: str) -> RuleDoc:
             parts[current].append(line)
     return RuleDoc(**{k: "\n".join(v).strip() for k, v in parts.items()})
 
-
-def rule(cls: type[Rule]) -> type[Rule]:
-    """Declare a rule. Metadata is validated when the registry loads it."""
-    cls.__sm_audit_rule__ = True  # type: ignore[attr-defined]
-    return cls

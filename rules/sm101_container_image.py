@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from auditor.rulebase import Fail, Rule, RuleParams, Undecided, rule
+from auditor.rulebase import Fail, Rule, RuleParams, Undecided, require
 from auditor.values import Str, Sym, Unknown, display, is_known, why_unknown
 
 DATA = Path(__file__).parent / "data" / "sagemaker_registries.json"
@@ -78,7 +78,6 @@ class _Image:
         return "\x00" not in self.host
 
 
-@rule
 class ContainerImage(Rule):
     """Model containers use SageMaker / Deep Learning Container images, pinned to a version.
 
@@ -145,8 +144,8 @@ class ContainerImage(Rule):
 
     def check(self, res, ctx):
         for path, c in res.containers():
-            if not is_known(c):
-                yield Undecided(path, f"containers of {res.label} cannot be determined ({why_unknown(c)})")
+            if (undecided := require(c, path, f"containers of {res.label}")):
+                yield undecided
                 continue
             if c.Image is not None:
                 yield from self._image(path + ("Image",), c.Image, "")
@@ -251,6 +250,3 @@ class ContainerImage(Rule):
         if tag in self.params.forbidden_tags:
             return (True, f"uses the mutable tag :{tag}; pin a version tag or a @sha256 digest")
         return None
-
-
-RULE = ContainerImage

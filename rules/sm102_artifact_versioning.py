@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from auditor.rulebase import Fail, Rule, RuleParams, Undecided, rule
+from auditor.rulebase import Fail, Rule, RuleParams, Undecided, require
 from auditor.values import Str, Sym, Unknown, display, is_known, why_unknown
 
 PLACEHOLDER = re.compile(r"^\{(\w+)\}$")
@@ -24,7 +24,6 @@ def _may_hold_slash(seg: Any) -> bool:
                for p in parts)
 
 
-@rule
 class ArtifactVersioning(Rule):
     """Model artifacts live under a semantic-version path in a versioned S3 bucket.
 
@@ -100,8 +99,8 @@ class ArtifactVersioning(Rule):
     def _model(self, res, ctx, buckets: dict):
         seen_buckets = buckets
         for path, c in res.containers():
-            if not is_known(c):
-                yield Undecided(path, f"containers of {res.label} cannot be determined ({why_unknown(c)})")
+            if (undecided := require(c, path, f"containers of {res.label}")):
+                yield undecided
                 continue
             urls = []
             if c.ModelDataUrl is not None:
@@ -223,6 +222,3 @@ class ArtifactVersioning(Rule):
                         f"VersioningConfiguration.Status Enabled", resource=bucket,
                         data={"bucket": display(bucket.name), "status": status})
         return None
-
-
-RULE = ArtifactVersioning

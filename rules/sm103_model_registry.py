@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from auditor.rulebase import Fail, Rule, RuleParams, Undecided, rule
+from auditor.rulebase import Fail, Rule, RuleParams, Undecided, require
 from auditor.values import Unknown, display, is_known, why_unknown
 
 
@@ -15,7 +15,6 @@ def _has_metrics(m) -> bool:
     return any(v not in (None, {}, []) for v in dumped.values())
 
 
-@rule
 class ModelRegistry(Rule):
     """Models come from an approved model package in a model registry.
 
@@ -93,8 +92,8 @@ class ModelRegistry(Rule):
     def _model(self, res, ctx, packages: dict):
         packaged = []
         for path, c in res.containers():
-            if not is_known(c):
-                yield Undecided(path, f"containers of {res.label} cannot be determined ({why_unknown(c)})")
+            if (undecided := require(c, path, f"containers of {res.label}")):
+                yield undecided
                 return
             if c.ModelPackageName is not None:
                 packaged.append((path, c))
@@ -148,6 +147,3 @@ class ModelRegistry(Rule):
             yield Fail(("ModelMetrics",), f"model package {pkg.label} used by model {users} carries no "
                                           f"ModelMetrics; the policy wants training/evaluation metrics in the "
                                           f"registry", resource=pkg)
-
-
-RULE = ModelRegistry

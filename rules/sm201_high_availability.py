@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from auditor.rulebase import Fail, Note, Rule, RuleParams, Undecided, rule
+from auditor.rulebase import Fail, Note, Rule, RuleParams, Undecided, require
 from auditor.values import Unknown, as_number, display, is_known, prop, why_unknown, zone_of
 
 
-@rule
 class HighAvailability(Rule):
     """Production endpoints run on at least two instances (or model copies), across Availability Zones.
 
@@ -180,9 +179,9 @@ class HighAvailability(Rule):
         if vpc is None:
             return  # SageMaker's own network spreads the instances; SM401 owns the VPC requirement
         subnets = vpc.Subnets if is_known(vpc) else vpc
-        if not is_known(subnets):
-            yield Undecided(("VpcConfig", "Subnets"), f"subnets of model {model.label} cannot be determined "
-                                                      f"({why_unknown(subnets)})", resource=model)
+        if (undecided := require(subnets, ("VpcConfig", "Subnets"), f"subnets of model {model.label}",
+                                 resource=model)):
+            yield undecided
             return
         zones, unknown = set(), []
         for s in subnets if isinstance(subnets, list) else []:
@@ -222,6 +221,3 @@ class HighAvailability(Rule):
                                                  f"production needs at least {want}", resource=model,
                        data={"check": "multi-az", "model": display(model.name), "zones": sorted(map(display, zones)),
                              "wanted": want})
-
-
-RULE = HighAvailability

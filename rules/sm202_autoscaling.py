@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from auditor.inventory import SAGEMAKER_DIMENSION
-from auditor.rulebase import Fail, Rule, RuleParams, Undecided, rule
+from auditor.rulebase import Fail, Rule, RuleParams, Undecided, require
 from auditor.values import Unknown, as_number, display, is_known, why_unknown
 from auditor.values import prop as _get
 
@@ -30,7 +30,6 @@ def production_of(endpoint, config, ctx) -> Any:
     return prod if isinstance(prod, Unknown) else other
 
 
-@rule
 class Autoscaling(Rule):
     """Every production endpoint variant autoscales within the policy's bounds.
 
@@ -123,9 +122,9 @@ class Autoscaling(Rule):
             yield Undecided(("EndpointConfigName",), f"cannot check autoscaling of endpoint {res.label}: endpoint "
                                                      f"config {display(res.EndpointConfigName)} unknown ({why})")
             return
-        if not is_known(config.ProductionVariants):
-            yield Undecided(("ProductionVariants",), f"variants of {config.label} cannot be determined "
-                                                     f"({why_unknown(config.ProductionVariants)})", resource=config)
+        if (undecided := require(config.ProductionVariants, ("ProductionVariants",), f"variants of {config.label}",
+                                 resource=config)):
+            yield undecided
             return
         is_async = config.AsyncInferenceConfig is not None
         for path, v in config.variants():
@@ -284,6 +283,3 @@ class Autoscaling(Rule):
             elif as_number(v) != want:
                 yield Fail(TT + (key,), f"{what} has {key} {_num(v)} s; the policy wants {want} s",
                            resource=pol, data=data)
-
-
-RULE = Autoscaling

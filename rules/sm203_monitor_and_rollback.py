@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-from auditor.rulebase import Fail, Rule, RuleParams, Undecided, rule
+from auditor.rulebase import Fail, Rule, RuleParams, Undecided
 from auditor.values import Unknown, as_bool, display, is_known, why_unknown
 from auditor.values import prop as _get
 
@@ -17,7 +17,6 @@ def _ep_name(ep) -> str:
     return ep.shown_name
 
 
-@rule
 class MonitorAndRollback(Rule):
     """Endpoints capture data, run Model Monitor, and roll back on alarms.
 
@@ -186,6 +185,3 @@ class MonitorAndRollback(Rule):
             elif isinstance(alarm, Unknown):
                 yield Undecided(path, f"cannot tell whether rollback alarm {display(name)} of endpoint {res.label} "
                                       f"exists: {alarm.reason}")
-
-
-RULE = MonitorAndRollback

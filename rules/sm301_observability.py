@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from auditor.inventory import alarm_dimension_values
-from auditor.rulebase import Fail, Rule, RuleParams, Undecided, rule
+from auditor.rulebase import Fail, Rule, RuleParams, Undecided
 from auditor.values import Str, Sym, Unknown, display, is_known, why_unknown
 
 
@@ -68,7 +68,6 @@ def mentions(body: Any, endpoint) -> Any:
     return False
 
 
-@rule
 class Observability(Rule):
     """Every endpoint has latency and error-rate alarms, invocation logs and a dashboard.
 
@@ -256,6 +255,3 @@ class Observability(Rule):
             return f"alarm {a.label} watches endpoint {', '.join(vals) or '?'}, which may or may not be " \
                    f"{display(res.name)}"
         return "an alarm's metric or statistic is unknown"
-
-
-RULE = Observability

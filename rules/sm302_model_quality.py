@@ -5,7 +5,7 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 from typing import Any
 
-from auditor.rulebase import Fail, Rule, RuleParams, Undecided, rule
+from auditor.rulebase import Fail, Rule, RuleParams, Undecided
 from auditor.values import Unknown, display, is_known, why_unknown
 from auditor.values import prop as _get
 
@@ -14,7 +14,6 @@ from .sm301_observability import alarm_series
 
 
 
-@rule
 class ModelQuality(Rule):
     """Production endpoints are monitored against a baseline, and drift raises an alarm.
 
@@ -204,6 +203,3 @@ class ModelQuality(Rule):
         yield Fail(("Alarms", "Quality"), f"no alarm on Model Monitor results for production endpoint {ep} "
                    f"(namespaces {', '.join(p.monitor_namespaces)}; metrics {', '.join(p.monitor_metrics)}); the "
                    "policy wants drift and quality violations to raise alerts")
-
-
-RULE = ModelQuality

@@ -6,7 +6,7 @@ from typing import Any, Optional
 
 from pydantic import field_validator
 
-from auditor.rulebase import Fail, Rule, RuleParams, Undecided, rule
+from auditor.rulebase import Fail, Rule, RuleParams, Undecided
 from auditor.values import Unknown, as_number, display, is_known, why_unknown
 
 GRADUAL = ("CANARY", "LINEAR")
@@ -25,7 +25,6 @@ class _Verdict:
         self.resource = resource  # the config, when the path is one of its properties
 
 
-@rule
 class AbTesting(Rule):
     """Production endpoints can shift traffic to a new model gradually, starting small.
 
@@ -259,6 +258,3 @@ class AbTesting(Rule):
             return _Verdict(True, path, "")
         return _Verdict(False, path + ("Value",), f"the first {step} of endpoint {ep} is {what}; the ramp's first "
                         f"step is {_pct(first)} ({' → '.join(_pct(float(x)) for x in self.params.ramp)})")
-
-
-RULE = AbTesting

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from auditor.rulebase import Fail, Rule, RuleParams, Undecided, rule
+from auditor.rulebase import Fail, Rule, RuleParams, Undecided
 from auditor.values import Sym, Unknown, as_bool, display, is_known, same, why_unknown
 
 # com.amazonaws.<region>.sagemaker.runtime (and the FIPS variant); display()
@@ -38,7 +38,6 @@ def _maybe_same(a: Any, b: Any) -> bool:
     return not any(isinstance(x, Sym) and x.kind == "resource" for x in (a, b))
 
 
-@rule
 class NetworkIsolation(Rule):
     """Models run inside a VPC, reachable privately through a SageMaker Runtime VPC endpoint.
 
@@ -187,6 +186,3 @@ class NetworkIsolation(Rule):
         yield Fail(path, f"{where} of model {m} has no interface endpoint for com.amazonaws.<region>."
                    "sagemaker.runtime; the policy wants private (PrivateLink) access to the SageMaker Runtime",
                    level=level)
-
-
-RULE = NetworkIsolation

@@ -7,7 +7,7 @@ from fnmatch import fnmatchcase
 from typing import Any, Iterator, Optional
 
 from auditor.models.resources import Account, Meta
-from auditor.rulebase import Fail, Rule, RuleParams, Undecided, rule
+from auditor.rulebase import Fail, Rule, RuleParams, Undecided
 from auditor.values import Str, Sym, Unknown, as_bool, display, is_known, why_unknown
 
 MAYBE = None  # tri-state: True, False, MAYBE
@@ -56,7 +56,6 @@ def account_root(account: str, region: Optional[str]) -> Account:
     return Account(meta=Meta(key=arn, type=Account.cfn_type, arn=arn, account=account, region=region))
 
 
-@rule
 class AccessControl(Rule):
     """Endpoint invocation is granted least-privilege, execution roles are not admins, and invocations are audited.
 
@@ -332,6 +331,3 @@ class AccessControl(Rule):
         found = f"found {'; '.join(seen)}" if seen else "no trails found"
         yield anchor, Fail((), f"account {acct} has no logging multi-region CloudTrail trail ({found}); the policy "
                            "wants endpoint invocations audited through CloudTrail")
-
-
-RULE = AccessControl

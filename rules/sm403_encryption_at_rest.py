@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from auditor.inventory import artifact_locations, models_using_bucket, s3_bucket_of
-from auditor.rulebase import Fail, Rule, RuleParams, Undecided, rule
+from auditor.rulebase import Fail, Rule, RuleParams, Undecided, tag_matches
 from auditor.values import Str, Sym, Unknown, as_bool, display, is_known, why_unknown
 from auditor.values import prop as _get
 
@@ -36,7 +36,6 @@ def key_state(v: Any) -> Any:
     return v  # Unknown
 
 
-@rule
 class EncryptionAtRest(Rule):
     """Model artifacts are encrypted at rest; production and sensitive deployments use a customer managed KMS key.
 
@@ -125,19 +124,8 @@ class EncryptionAtRest(Rule):
     # -- classification -----------------------------------------------------
     def _sensitive(self, resources: list[Any]) -> Any:
         wanted = {v.lower() for v in self.params.sensitive_values}
-        undecided = None
-        for r in resources:
-            if r.Tags is not None and not isinstance(r.Tags, dict):
-                undecided = Unknown(f"tags of {r.label}: {why_unknown(r.Tags)}")
-                continue
-            v = r.tag(self.params.sensitive_tag)
-            if v is None:
-                continue
-            if not is_known(v):
-                undecided = Unknown(f"tag {self.params.sensitive_tag} of {r.label}: {why_unknown(v)}")
-            elif str(v).strip().lower() in wanted:
-                return f"tagged {self.params.sensitive_tag}={v}"
-        return undecided
+        found = tag_matches(resources, (self.params.sensitive_tag,), lambda v: str(v).strip().lower() in wanted)
+        return f"tagged {found[1]}={found[2]}" if isinstance(found, tuple) else found
 
     def _needs_kms(self, ctx, related: list[Any], prod_of: list[Any]) -> Any:
         """A reason string, None (no KMS requirement), or an Unknown."""
@@ -343,6 +331,3 @@ class EncryptionAtRest(Rule):
             if m and m.group(1) in families:
                 return True
         return undecided if undecided is not None else False
-
-
-RULE = EncryptionAtRest

@@ -13,7 +13,7 @@ from typing import Any, Optional
 from pydantic import Field, field_validator
 
 from auditor.inventory import parse_time, series_window
-from auditor.rulebase import Fail, MetricNeed, Rule, RuleParams, Undecided, rule
+from auditor.rulebase import Fail, MetricNeed, Rule, RuleParams, Undecided, tag_matches
 from auditor.values import Unknown, display, is_known, why_unknown
 
 # Sizes below xlarge, in xlarge units (large is half an xlarge: half the vCPUs).
@@ -117,7 +117,6 @@ def next_size_down(t: InstanceType) -> Optional[InstanceType]:
     return InstanceType(half, t.family, size_name(half)) if half in NAMED_SIZES.values() or half.is_integer() else None
 
 
-@rule
 class RightSizing(Rule):
     """Endpoint instances come from the allowed families and start small; GPUs beyond the ceiling are justified.
 
@@ -222,16 +221,9 @@ class RightSizing(Rule):
             yield from self._live(res, ctx)
 
     def _justified(self, cfg, ctx) -> Any:
-        undecided = None
-        for r in [cfg, *ctx.inv.endpoints_using(cfg)]:
-            v = r.tag(self.params.justification_tag)
-            if v is None:
-                continue
-            if not is_known(v):
-                undecided = Unknown(f"tag {self.params.justification_tag} of {r.label}: {why_unknown(v)}")
-            elif str(v).strip():
-                return True
-        return undecided if undecided is not None else False
+        found = tag_matches([cfg, *ctx.inv.endpoints_using(cfg)], (self.params.justification_tag,),
+                            lambda v: bool(str(v).strip()))
+        return found if isinstance(found, Unknown) else found is not None
 
     def _static(self, cfg, ctx):
         allowed = set(self.params.allowed_families)
@@ -325,6 +317,3 @@ class RightSizing(Rule):
                        level="note",
                        data={"variant": display(v.VariantName), "instance_type": t.name, "metric": metric,
                              "average_percent": round(per, 2), "suggested": down.name if down else None})
-
-
-RULE = RightSizing

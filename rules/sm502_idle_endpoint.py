@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import Field
 
 from auditor.inventory import parse_time, series_window
-from auditor.rulebase import Fail, MetricNeed, Rule, RuleParams, Undecided, rule
+from auditor.rulebase import Fail, MetricNeed, Rule, RuleParams, Undecided
 from auditor.values import Unknown, as_number, is_known
 
 
@@ -23,7 +23,6 @@ def designated(res: Any, keys: list[str], false_values: list[str]) -> bool:
     return False
 
 
-@rule
 class IdleEndpoint(Rule):
     """Endpoints with no invocations for the idle period are stopped, unless designated always-on.
 
@@ -153,6 +152,3 @@ class IdleEndpoint(Rule):
             if pc:
                 return False
         return True
-
-
-RULE = IdleEndpoint

@@ -9,7 +9,7 @@ from typing import Any, Optional
 from pydantic import Field
 
 from auditor.inventory import parse_time, series_window
-from auditor.rulebase import Fail, MetricNeed, Rule, RuleParams, Undecided, rule
+from auditor.rulebase import Fail, MetricNeed, Rule, RuleParams, Undecided
 from auditor.values import Unknown, display, is_known, why_unknown
 
 
@@ -45,7 +45,6 @@ def bulk_pattern(slots: list[float], max_active_ratio: float, max_bursts: int,
             "invocations": total, "periods": len(slots)}
 
 
-@rule
 class BatchForOffline(Rule):
     """Offline and periodic workloads use batch transform, not an always-on real-time endpoint.
 
@@ -198,6 +197,3 @@ class BatchForOffline(Rule):
                        f"burst(s) over the last {p.window_hours} h, busy in {facts['active_ratio']:.0%} of the "
                        f"periods; a periodic bulk workload is cheaper as batch transform",
                    data={"endpoint": display(ep.name), **facts})
-
-
-RULE = BatchForOffline

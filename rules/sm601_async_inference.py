@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from auditor.rulebase import Fail, Rule, RuleParams, Undecided, rule
+from auditor.rulebase import Fail, Rule, RuleParams, Undecided
 from auditor.values import as_number, display, is_known, same, why_unknown
 from auditor.values import prop as _get
 
@@ -20,7 +20,6 @@ def _empty(v: Any) -> bool:
     return v is None or v == ""
 
 
-@rule
 class AsyncInference(Rule):
     """Async endpoints write results to S3, notify on success and on error, and cap per-instance concurrency.
 
@@ -156,6 +155,3 @@ class AsyncInference(Rule):
                                         resource=t)
                     else:
                         yield Fail(("MinCapacity",), msg.replace("may scale", "scales"), resource=t, level="note")
-
-
-RULE = AsyncInference

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from auditor.rulebase import Fail, Rule, RuleParams, Undecided, rule
+from auditor.rulebase import Fail, Rule, RuleParams, Undecided
 from auditor.values import Str, display, is_known, why_unknown
 from auditor.values import prop as _get
 
@@ -33,7 +33,6 @@ def prefix_state(uri: Any, artifact_suffixes: list[str]) -> Any:
     return "other"
 
 
-@rule
 class MultiModel(Rule):
     """Multi-model containers load their models from an S3 prefix, not from a single artifact.
 
@@ -133,6 +132,3 @@ class MultiModel(Rule):
             return
         yield Fail(ppath, f"multi-model container {label} points at {found}; a multi-model endpoint needs an S3 prefix "
                           f"ending with '/'")
-
-
-RULE = MultiModel

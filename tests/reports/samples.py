@@ -97,7 +97,7 @@ ARN_POLICY = "arn:aws:iam::111111111111:policy/invoke-all"
 
 def live_doc() -> ResultDocument:
     """A hand-built audit result across two accounts, with every kind of thing in it."""
-    from rules.sm201_high_availability import RULE as SM201
+    from rules.sm201_high_availability import HighAvailability as SM201
 
     sec = RuleInfo(id="SM402", slug="access-control", title="Least-privilege endpoint access", level="error",
                    policy="Endpoint access must be least-privilege and audited.", tags=["security", "iam"],

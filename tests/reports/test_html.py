@@ -218,7 +218,7 @@ def test_browser_sorting(chrome, corpus_doc, tmp_path):
 
 @pytest.mark.browser
 def test_browser_finding_details_show_the_rule_doc(chrome, hostile, tmp_path):
-    from rules.sm201_high_availability import RULE as SM201
+    from rules.sm201_high_availability import HighAvailability as SM201
     from selenium.webdriver.common.by import By
 
     _, doc = hostile

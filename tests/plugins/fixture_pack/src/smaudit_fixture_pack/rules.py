@@ -1,11 +1,10 @@
 """Rules of the fixture pack: one good, one listed through a callable, and
 three that the registry or the engine must contain."""
 
-from auditor.rulebase import Fail, Rule, RuleParams, Undecided, rule
+from auditor.rulebase import Fail, Rule, RuleParams, Undecided
 from auditor.values import is_known
 
 
-@rule
 class NameConfigs(Rule):
     """Endpoint configs carry an explicit name.
 
@@ -39,7 +38,6 @@ class NameConfigs(Rule):
             yield Fail(("EndpointConfigName",), f"name {name} does not start with {self.params.prefix!r}")
 
 
-@rule
 class CountModels(Rule):
     """Notes every model (registered through a callable entry point).
 
@@ -62,7 +60,6 @@ def more_rules():
     return [CountModels]
 
 
-@rule
 class DuplicateId(Rule):
     """Claims a built-in ID."""
 
@@ -73,7 +70,6 @@ class DuplicateId(Rule):
     targets = ("Model",)
 
 
-@rule
 class MalformedId(Rule):
     """A malformed ID."""
 
@@ -84,7 +80,6 @@ class MalformedId(Rule):
     targets = ("Model",)
 
 
-@rule
 class Raises(Rule):
     """Crashes on every model."""
 
