@@ -3,13 +3,14 @@ turn templates, API-shaped request files and snapshots into inventories."""
 
 from __future__ import annotations
 
+import gc
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
 from .errors import InputProblem
-from .marked import MAX_BYTES, LoadError, decode, load_json, load_text
+from .marked import MAX_BYTES, LoadError, decode, load_json, load_text, paused_gc
 
 EXTENSIONS = (".yaml", ".yml", ".json", ".template")
 TF_SUFFIXES = (".tf", ".tf.json")  # a directory holding these is a Terraform module
@@ -97,6 +98,16 @@ def _looks_like_template(text: str) -> bool:
 
 
 def load_file(path: str, explicit: bool, pins=None) -> FileResult:
+    """Parse one file (see ``_load_file``), with the garbage collector paused."""
+    collecting = paused_gc()
+    try:
+        return _load_file(path, explicit, pins)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _load_file(path: str, explicit: bool, pins=None) -> FileResult:
     """Parse one file. In a directory scan (``explicit`` False) a YAML/JSON file
     that names none of the template markers, or parses into something that is
     no template, is skipped; a file that looks like one but cannot be read is

@@ -14,6 +14,7 @@ of eating memory).
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from typing import Any
 import yaml
 from cfn_tools.yaml_loader import FN_PREFIX, UNCONVERTED_SUFFIXES
 
-from ..models.positions import Span
+from ..models.positions import Positions, Span
 
 try:  # libyaml when present: ~15x faster composing
     _CLoader = yaml.CSafeLoader
@@ -75,7 +76,7 @@ class LoadError(Exception):
 @dataclass
 class Document:
     data: Any
-    positions: dict = field(default_factory=dict)
+    positions: Any = field(default_factory=Positions)  # Positions: path -> Span
     index: int = 0  # position among the file's YAML documents
 
 
@@ -108,13 +109,15 @@ def _scalar(node: yaml.ScalarNode) -> Any:
 
 class _Builder:
     def __init__(self, budget: int = MAX_NODES) -> None:
-        self.positions: dict[Path, Span] = {}
+        self.positions = Positions()
         self.nodes = 0
         # Without aliases a document cannot have more nodes than its text has
         # characters; more means alias expansion ("billion laughs").
         self.budget = budget
 
-    def build(self, node: yaml.Node, path: Path, depth: int) -> Any:
+    # ``at`` is the node of the value's path in ``positions`` (never the path
+    # itself: building paths would cost the depth at every node).
+    def build(self, node: yaml.Node, at: int, depth: int) -> Any:
         self.nodes += 1
         if self.nodes > self.budget:
             raise LoadError(
@@ -133,30 +136,30 @@ class _Builder:
         if cls is _ScalarNode and tag == _STR_TAG:  # most nodes: plain strings
             return node.value
         if tag.startswith("!"):
-            return self._short_form(node, tag[1:], path, depth)
+            return self._short_form(node, tag[1:], at, depth)
         if cls is _ScalarNode:
             return _scalar(node)
         if cls is _SequenceNode:
             positions = self.positions
             out = []
             for i, item in enumerate(node.value):
-                p = path + (i,)
+                p = positions.child(at, i)
                 sm, em = item.start_mark, item.end_mark
-                positions[p] = Span(sm.line + 1, sm.column + 1, em.line + 1, em.column + 1)
+                positions.put(p, Span(sm.line + 1, sm.column + 1, em.line + 1, em.column + 1))
                 out.append(self.build(item, p, depth + 1))
             return out
         if cls is _MappingNode:
-            return self._mapping(node, path, depth)
+            return self._mapping(node, at, depth)
         raise LoadError(f"unsupported YAML node {tag}", node.start_mark.line + 1)
 
-    def _mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict:
+    def _mapping(self, node: yaml.MappingNode, at: int, depth: int) -> dict:
         out: dict = {}
         seen: dict[Any, int] = {}
         positions = self.positions
         for key_node, value_node in node.value:
             ktag = key_node.tag
             if ktag == _MERGE:
-                merged = self.build(value_node, path, depth + 1)
+                merged = self.build(value_node, at, depth + 1)
                 for m in merged if isinstance(merged, list) else [merged]:
                     if isinstance(m, dict):
                         for k, v in m.items():
@@ -180,15 +183,15 @@ class _Builder:
                     sm.column + 1,
                 )
             seen[key] = line
-            p = path + (key,)
-            positions[p] = Span(line, sm.column + 1, em.line + 1, em.column + 1)
+            p = positions.child(at, key)
+            positions.put(p, Span(line, sm.column + 1, em.line + 1, em.column + 1))
             out[key] = self.build(value_node, p, depth + 1)
         return out
 
-    def _short_form(self, node: yaml.Node, suffix: str, path: Path, depth: int) -> dict:
+    def _short_form(self, node: yaml.Node, suffix: str, at: int, depth: int) -> dict:
         name = suffix if suffix in UNCONVERTED_SUFFIXES else FN_PREFIX + suffix
-        p = path + (name,)
-        self.positions[p] = _span(node.start_mark, node.end_mark)
+        p = self.positions.child(at, name)
+        self.positions.put(p, _span(node.start_mark, node.end_mark))
         if name == "Fn::GetAtt" and isinstance(node, yaml.ScalarNode):
             value: Any = node.value.split(".", 1)  # cfn-flip's construct_getatt
         elif isinstance(node, yaml.ScalarNode):
@@ -268,12 +271,23 @@ def _event_depth_exceeds(text: str, limit: int) -> bool:
     return False
 
 
+def paused_gc() -> bool:
+    """Turn the cyclic garbage collector off; True if it was on (the caller
+    turns it back on). Loading makes a few objects per node and none is
+    garbage until the end: the collector's passes over the growing heap made
+    a 1 MB file take several times longer."""
+    collecting = gc.isenabled()
+    gc.disable()
+    return collecting
+
+
 def load_yaml(text: str, shallow: bool = False) -> list[Document]:
     """Every YAML document in ``text`` with its positions. ``shallow``: the
     caller knows the nesting is modest (JSON that ``json`` already parsed)."""
     docs: list[Document] = []
     budget = min(MAX_NODES, len(text) + 1000)
     loader_cls = _Loader if shallow or not _may_nest_deeply(text) else _SafePyLoader
+    collecting = paused_gc()
     try:
         loader = loader_cls(text)
         try:
@@ -283,9 +297,9 @@ def load_yaml(text: str, shallow: bool = False) -> list[Document]:
                 if node is None:
                     break
                 b = _Builder(budget)
-                data = b.build(node, (), 0)
+                data = b.build(node, 0, 0)
                 # the document itself: where findings on a top-level request land
-                b.positions[()] = _span(node.start_mark, node.end_mark)
+                b.positions.put(0, _span(node.start_mark, node.end_mark))
                 docs.append(Document(data, b.positions, index))
                 index += 1
         finally:
@@ -294,6 +308,9 @@ def load_yaml(text: str, shallow: bool = False) -> list[Document]:
         raise _yaml_error(e) from None
     except RecursionError:
         raise LoadError(f"nesting deeper than {MAX_DEPTH} levels") from None
+    finally:
+        if collecting:
+            gc.enable()
     return docs
 
 
@@ -332,7 +349,7 @@ def load_json(text: str, positions: bool = True) -> list[Document]:
             raise ye from None
         raise e from None
     if not positions:
-        return [Document(data, {}, 0)]
+        return [Document(data, Positions(), 0)]
     try:
         docs = load_yaml(_SURROGATE.sub(r"\\u0041", text), shallow=True)
     except LoadError as e:
@@ -341,7 +358,7 @@ def load_json(text: str, positions: bool = True) -> list[Document]:
         docs = []
     if len(docs) == 1:
         return [Document(data, docs[0].positions, 0)]
-    return [Document(data, {}, 0)]
+    return [Document(data, Positions(), 0)]
 
 
 def load_text(text: str, is_json: bool) -> list[Document]:

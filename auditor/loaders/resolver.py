@@ -27,6 +27,7 @@ from ..values import Str, Sym, Unknown, is_known, to_jsonable
 from .parameters import partition
 
 NOVALUE = object()  # AWS::NoValue: the property is removed
+PATHMAP_DEPTH = 16  # resolved paths mapped to template paths down to this depth (rules name shallower ones)
 
 PSEUDO = {
     "AWS::Partition": "aws",
@@ -183,8 +184,11 @@ class Resolver:
     # -- values -----------------------------------------------------------
     def value(self, v: Any, tpath: tuple, rpath: tuple, pathmap: dict | None) -> Any:
         """Resolve ``v`` found at template path ``tpath`` into resolved path
-        ``rpath``, recording the mapping in ``pathmap``."""
-        if pathmap is not None:
+        ``rpath``, recording the mapping in ``pathmap`` down to PATHMAP_DEPTH
+        levels (each entry holds two whole paths: deeper ones would make the
+        memory grow with nodes x depth; a deeper rule path is located at its
+        ancestor on that level)."""
+        if pathmap is not None and len(rpath) <= PATHMAP_DEPTH:
             pathmap[rpath] = tpath
         if isinstance(v, dict):
             if len(v) == 1:
