@@ -49,14 +49,6 @@ class Inventory:
         self.by_key[res.key] = res
         self.__dict__.pop("_idx", None)
 
-    def extend(self, other: "Inventory") -> None:
-        for lst in other.resources.values():
-            for r in lst:
-                self.add(r)
-        self.metrics.extend(other.metrics)
-        self.gaps.extend(other.gaps)
-        self.positions.update(other.positions)
-
     def of(self, kind: str) -> list[Any]:
         return self.resources.get(kind, [])
 
@@ -243,17 +235,6 @@ class Inventory:
             name = getattr(r, r.name_prop, None) if r.name_prop == value.attr else None
             return name if name is not None else value
         return value
-
-    def undecidable_targets(self, endpoint: Endpoint) -> list[ScalableTarget]:
-        """Targets in scope whose ResourceId cannot be tied to any endpoint."""
-        out = []
-        for t in self.of("ScalableTarget"):
-            if not _same_scope(t, endpoint):
-                continue
-            ep, _ = parse_variant_resource_id(t.ResourceId)
-            if ep is None and not is_known(t.ResourceId):
-                out.append(t)
-        return out
 
     def unresolved_targets_for(self, endpoint: Endpoint, variant_name: Any) -> list[ScalableTarget]:
         """SageMaker targets in scope that may or may not scale this variant:
@@ -584,11 +565,6 @@ def parse_variant_resource_id(rid: Any) -> tuple[Any, Any]:
     if len(parts) == 4 and parts[0] == "endpoint" and parts[2] == "variant":
         return parts[1], parts[3]
     return None, None
-
-
-def iter_kinds(inv: Inventory, kinds: Iterable[str]) -> Iterator[Resource]:
-    for k in kinds:
-        yield from inv.of(k)
 
 
 # ---- model artifacts and their buckets (SM102, SM403, SM602) ----------------

@@ -11,9 +11,9 @@ implements four steps against live AWS:
   (the executor compares it with the plan right before acting);
 * ``apply``: make the change. Actions never decide dry-run: only the executor
   calls ``apply``, and only when the run applies;
-* ``undo``: put a journal entry's ``before`` back, idempotently (it describes
-  first and only writes what differs), so restore can also settle entries
-  whose outcome is unknown.
+* ``undo(ctx, change)``: put ``change.before`` back (restore passes the
+  journalled change), idempotently (it describes first and only writes what
+  differs), so restore can also settle entries whose outcome is unknown.
 """
 
 from __future__ import annotations
@@ -108,10 +108,6 @@ class Context:
         return self.options.get(action.name) or action.Options()
 
 
-class ChangedSincePlan(Exception):
-    pass
-
-
 class Action:
     name: ClassVar[str] = ""
     rules: ClassVar[tuple[str, ...]] = ()
@@ -150,7 +146,7 @@ class Action:
     def apply(self, ctx: Context, change: Change, current: dict[str, Any]) -> dict[str, Any]:
         raise NotImplementedError
 
-    def undo(self, ctx: Context, entry: dict[str, Any]) -> str:
+    def undo(self, ctx: Context, change: Change) -> str:
         raise NotImplementedError
 
 
@@ -172,6 +168,3 @@ def load_actions() -> dict[str, type[Action]]:
 
     return ACTIONS
 
-
-def for_rule(rule_id: str) -> list[type[Action]]:
-    return [a for a in load_actions().values() if rule_id in a.rules]
