@@ -82,6 +82,9 @@ def audit(cfg: Config, opts: AuditOptions, today: Optional[date] = None) -> Audi
     collected, accounts, regions = run(factory, scope, max_workers=opts.max_workers,
                                        inner_workers=opts.inner_workers, metric_plan=metric_plan(rs, now),
                                        progress=opts.progress)
+    from .credentials import check_gaps
+
+    check_gaps(collected.gaps)
     inv = Inventory(complete=True)
     for r in sorted(collected.resources, key=lambda r: (r.kind, r.key)):
         if r.key not in inv.by_key:  # a bucket shared by several regions is collected in each

@@ -30,7 +30,8 @@ def for_findings(findings: Iterable, fail_on: str) -> Exit:
 
 def for_exception(exc: BaseException) -> Exit:
     from .config import ConfigError
+    from .credentials import message
 
-    if isinstance(exc, ConfigError):
+    if isinstance(exc, ConfigError) or message(exc) is not None:
         return Exit.USAGE
     return Exit.INTERNAL

@@ -115,7 +115,9 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as e:  # noqa: BLE001 - the one place errors become exit codes
         code = for_exception(e)
         if code == Exit.USAGE:
-            click.echo(f"sm-audit: error: {e}", err=True)
+            from ..credentials import message
+
+            click.echo(f"sm-audit: error: {message(e) or e}", err=True)
         else:
             if os.environ.get("SM_AUDIT_DEBUG"):
                 raise

@@ -40,14 +40,10 @@ def audit(fmt, output, config_path, fail_on, color, quiet, profile, regions, all
     from .. import config as config_mod
     if role_arns and org_role:
         raise click.UsageError("--role-arn and --org-role cannot be combined")
-    if profile:
-        import boto3
-        from botocore.exceptions import ProfileNotFound
+    if not sandbox:
+        from ..credentials import check
 
-        try:
-            boto3.Session(profile_name=profile)
-        except ProfileNotFound as e:
-            raise click.UsageError(str(e)) from None
+        check(profile)
     cfg = config_mod.load(config_path)
     threshold = fail_on or cfg.fail_on or "error"
     from ..audit import AuditOptions, audit as run_audit

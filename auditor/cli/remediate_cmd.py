@@ -103,6 +103,8 @@ def remediate(do_apply, yes, rules, endpoints, variant, baseline, to_config, max
     unless the endpoint is named with --endpoint).
     """
     from .. import config as config_mod
+    from ..remediate import RemediateError, RemediateOptions, remediate as run_remediate
+    from ..remediation.render import plan_text, preview_text
 
     if (variant or to_config) and not endpoints:
         raise click.UsageError("--variant and --to-config need --endpoint")
@@ -110,98 +112,57 @@ def remediate(do_apply, yes, rules, endpoints, variant, baseline, to_config, max
         raise click.UsageError("--variant and --to-config are two different rollbacks: choose one")
     if (variant or to_config) and not rules:
         rules = ("rollback-variants",)  # a named rollback is all this run does
+    if sandbox and (profile or findings_path):
+        raise click.UsageError("--sandbox remediates the demo account; it takes no --profile/--findings")
+    if not sandbox:
+        from ..credentials import check
+
+        check(profile)
     cfg = config_mod.load(config_path)
     overrides = _overrides(sets)
-    overrides.setdefault("raise-instance-count", {})["opted_in"] = list(endpoints)
     if baseline:
         overrides.setdefault("rollback-variants", {})["baseline"] = baseline
     if to_config:
         overrides.setdefault("rollback-variants", {})["to_config"] = to_config
-    args = dict(do_apply=do_apply, yes=yes, rules=list(rules), endpoints=list(endpoints), variant=variant,
-                max_changes=max_changes, journal_path=journal_path, continue_on_error=continue_on_error,
-                overrides=overrides, findings_path=findings_path, profile=profile, regions=list(regions),
-                production=production, fmt=fmt, output=output, cfg=cfg, fail_on=fail_on)
+    opts = RemediateOptions(apply=do_apply, rules=list(rules), endpoints=list(endpoints), variant=variant,
+                            max_changes=max_changes, journal=journal_path, continue_on_error=continue_on_error,
+                            overrides=overrides, findings_path=findings_path, profile=profile,
+                            regions=list(regions), production=production, fail_on=fail_on)
+
+    def confirm(plan) -> None:
+        accounts = sorted({f"{c.account}/{c.region}" for c in plan.actionable})
+        click.echo(preview_text(plan), err=True, nl=False)
+        _confirm(f"Apply {len(plan.actionable)} change(s) to {', '.join(accounts)}?", yes)
+
+    def go():
+        try:
+            return run_remediate(cfg, opts, confirm=confirm)
+        except RemediateError as e:
+            raise click.UsageError(str(e)) from None
+
     if sandbox:
-        if profile or findings_path:
-            raise click.UsageError("--sandbox remediates the demo account; it takes no --profile/--findings")
         from ..live.sandbox import sandbox_env
 
         # moto keeps naive UTC times; seeding with them keeps ListEndpoints sortable after a restore
         with sandbox_env(now=datetime.now(timezone.utc).replace(tzinfo=None)) as env:
-            args["regions"] = args["regions"] or [env.region]
+            opts.regions = opts.regions or [env.region]
             click.echo(f"sandbox: demo account {env.account} in {env.region} on {env.url} "
                        "(discarded when the command ends)", err=True)
-            return _remediate(**args)
-    return _remediate(**args)
-
-
-def _remediate(*, do_apply, yes, rules, endpoints, variant, max_changes, journal_path, continue_on_error,
-               overrides, findings_path, profile, regions, production, fmt, output, cfg, fail_on) -> int:
-    from ..models.findings import ResultDocument, RunInfo
-    from ..remediation.aws import Clients
-    from ..remediation.base import Context
-    from ..remediation.executor import execute
-    from ..remediation.journal import Journal, default_path, new_run_id
-    from ..remediation.planner import OptionsError, build_options, build_plan, check_rules
-    from ..remediation.render import plan_text
-
-    try:
-        check_rules(rules, cfg)
-        options = build_options(cfg, overrides)
-    except OptionsError as e:
-        raise click.UsageError(str(e)) from None
-    now = datetime.now(timezone.utc)
-    inventory = None
-    if findings_path:
-        try:
-            with open(findings_path, encoding="utf-8") as fh:
-                doc = ResultDocument.model_validate_json(fh.read())
-        except (OSError, ValueError) as e:
-            raise click.UsageError(f"{findings_path}: not an sm-audit JSON result: {str(e).splitlines()[0]}")
-        regions = regions or sorted({f.location.region for f in doc.findings if f.location.region})
+            result = go()
     else:
-        from ..audit import AuditOptions, audit as run_audit
-
-        result = run_audit(cfg, AuditOptions(profile=profile, regions=list(regions), production=production,
-                                             fail_on=fail_on or cfg.fail_on or "error", now=now))
-        doc, inventory = result.doc, result.inventory
-        regions = regions or list(doc.run.regions)
-    session = _session(profile, regions[0] if regions else None)
-    ctx = Context(clients=Clients(session), now=now, options=options)
-    run_id = new_run_id(now)
-    plan = build_plan(ctx, doc.findings, run_id=run_id, inventory=inventory, rules=rules,
-                      endpoints=endpoints, variant=variant, regions=regions or [session.region_name or "us-east-1"])
-    n = len(plan.actionable)
-    refused = None
-    if max_changes is not None and n > max_changes:
-        refused = f"the plan has {n} change(s), more than --max-changes {max_changes}: refused, nothing was changed"
-    journal = None
-    if do_apply and n and not refused:
-        accounts = sorted({f"{c.account}/{c.region}" for c in plan.actionable})
-        click.echo(plan_text(plan, pending=True), err=True, nl=False)
-        _confirm(f"Apply {n} change(s) to {', '.join(accounts)}?", yes)
-        journal = Journal(journal_path or default_path(run_id), run_id)
-        try:
-            execute(plan, ctx, apply=True, journal=journal, continue_on_error=continue_on_error)
-        finally:
-            journal.close()
-    else:
-        execute(plan, ctx, apply=False)
-    doc.run = RunInfo(**{**doc.run.model_dump(), "command": "remediate"})
-    doc.plan = plan.document()
-    findings = sum(1 for f in doc.findings if f.remediation and f.outcome == "fail" and not f.suppression)
+        result = go()
     if fmt == "text":
-        text = plan_text(plan, findings)
+        text = plan_text(result.plan, result.findings)
     elif fmt == "json":
-        text = doc.to_json()
+        text = result.doc.to_json()
     else:
         from reports import render
 
-        text = render(doc, fmt, color=use_color(output))
+        text = render(result.doc, fmt, color=use_color(output))
     write(text, output)
-    if refused:
-        raise _Refused(refused)
-    return int(Exit.FINDINGS) if any(c.status == "failed" for c in plan.changes) else int(Exit.OK)
+    if result.refused:
+        raise _Refused(result.refused)
+    return result.exit_code
 
 
 @click.command()
@@ -227,10 +188,14 @@ def restore(journal_path, yes, continue_on_error, restore_journal, profile, fmt,
     from ..remediation.render import restore_text
     from ..remediation.restore import pending_note, restore as run_restore
 
+    from ..credentials import check
+
     try:
         entries, warnings = read(journal_path)
     except JournalError as e:
         raise click.UsageError(str(e)) from None
+    if entries:
+        check(profile)
     for w in warnings:
         click.echo(f"warning: {w}", err=True)
     if not entries:

@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterable, Optional
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from pydantic import BaseModel, ConfigDict
 
 NAMESPACE = "sagemaker"
 DIMENSION = "sagemaker:variant:DesiredInstanceCount"
@@ -135,6 +136,27 @@ def resource_id(endpoint: str, variant: str) -> str:
 
 def _clean(d: dict[str, Any], keep: tuple[str, ...]) -> dict[str, Any]:
     return {k: d[k] for k in keep if k in d and d[k] is not None}
+
+
+class TargetRecord(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True)
+    ResourceId: str
+    MinCapacity: int
+    MaxCapacity: int
+
+
+class PolicyRecord(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True)
+    PolicyName: str
+
+
+class ScalingRecord(BaseModel):
+    """``variant_scaling``'s answer as a journal holds it."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+    ResourceId: str
+    ScalableTarget: Optional[TargetRecord]
+    Policies: list[PolicyRecord]
 
 
 TARGET_KEYS = ("ResourceId", "ScalableDimension", "MinCapacity", "MaxCapacity", "SuspendedState")

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Optional
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .aws import Clients
@@ -34,6 +34,13 @@ class ActionOptions(BaseModel):
     """Base of every action's options; unknown keys are errors."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class Record(BaseModel):
+    """Base of the shape an action's undo reads from a journal entry's
+    ``before`` (exact types: a journal edited by hand is refused whole)."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
 
 
 class Change(BaseModel):
@@ -103,9 +110,16 @@ class Context:
     options: dict[str, ActionOptions] = field(default_factory=dict)
     current_action: Optional[str] = None  # who is calling AWS right now (permission tests)
     memo: dict = field(default_factory=dict)  # per-run answers shared by a plan's targets
+    scale_out: list[str] = field(default_factory=list)  # endpoints opted in to more instances (--endpoint)
 
     def opts(self, action: "Action") -> Any:
         return self.options.get(action.name) or action.Options()
+
+    def may_add_instances(self, endpoint: str) -> bool:
+        """A change that raises the running instance count (directly, or
+        through autoscaling's MinCapacity) needs the endpoint named."""
+        configured = getattr(self.options.get("raise-instance-count"), "opted_in", None) or []
+        return endpoint in self.scale_out or endpoint in configured
 
 
 class Action:
@@ -117,6 +131,28 @@ class Action:
     order: ClassVar[int] = 50  # execution order among actions on one endpoint
     exclusive: ClassVar[bool] = False  # other changes on the same endpoint are dropped
     Options: ClassVar[type[ActionOptions]] = ActionOptions
+    variant_level: ClassVar[bool] = False  # change names are endpoint/variant
+
+    @classmethod
+    def before_model(cls, step: str) -> Optional[type[Record]]:
+        """The shape of ``before`` that ``undo`` reads for this step."""
+        return None
+
+    @classmethod
+    def record_problem(cls, rec: dict[str, Any]) -> Optional[str]:
+        """Why ``undo`` could not work from this journal record (None: it can)."""
+        if cls.variant_level and "/" not in rec["name"]:
+            return f"name {rec['name']!r} is not endpoint/variant"
+        model = cls.before_model(rec.get("step", ""))
+        if model is None:
+            return None
+        try:
+            model.model_validate(rec["before"])
+        except ValidationError as e:
+            err = e.errors()[0]
+            where = ".".join(["before", *(str(x) for x in err["loc"])])
+            return f"lacks {where!r}" if err["type"] == "missing" else f"{where}: {err['msg']}"
+        return None
 
     @classmethod
     def defaults_from_rules(cls, params: dict[str, Any]) -> dict[str, Any]:

@@ -26,13 +26,19 @@ def _norm(d: Any) -> Any:
     return json.loads(json.dumps(d, sort_keys=True, default=str), parse_float=float, parse_int=float)
 
 
+def preview(plan: Plan) -> Plan:
+    """Each change's status as a run would leave it before acting: what the
+    question shows is what runs (plan-only changes say so)."""
+    for c in plan.changes:
+        c.status = f"skipped: {c.plan_only}" if c.plan_only else "planned"
+    return plan
+
+
 def execute(plan: Plan, ctx: Context, *, apply: bool, journal: Optional[Journal] = None,
             continue_on_error: bool = False, progress: Optional[Callable[[Change], None]] = None) -> Plan:
     actions = load_actions()
     if not apply:
-        for c in plan.changes:
-            c.status = f"skipped: {c.plan_only}" if c.plan_only else "planned"
-        return plan
+        return preview(plan)
     if journal is None:
         raise ValueError("applying a plan needs a journal")
     plan.applied = True

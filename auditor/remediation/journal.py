@@ -12,7 +12,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .base import Change
 
@@ -60,6 +62,7 @@ class Journal:
         os.fsync(self._fh.fileno())
 
     def begin(self, change: Change, before: dict[str, Any], **extra: Any) -> str:
+        extra = {k: v for k, v in extra.items() if v is not None}
         self.seq += 1
         entry_id = f"{self.run_id}:{self.seq}"
         self._write({
@@ -108,35 +111,115 @@ class Entry:
                       after=r.get("after") or {}, why=r.get("why", ""))
 
 
+class _Pending(BaseModel):
+    """A ``pending`` line: everything restore reads, with exact types."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+    id: str
+    run_id: str
+    seq: int = Field(ge=1, le=10**9)
+    kind: Literal["remediate", "restore"] = "remediate"
+    action: str
+    step: str = ""
+    change: str = ""
+    account: str
+    region: str
+    resource: str
+    name: str
+    before: dict[str, Any]
+    after: dict[str, Any] = {}
+    why: str = ""
+    status: Literal["pending"]
+    role_arn: Optional[str] = None
+
+
+class _Completion(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True)
+    id: str
+    run_id: Optional[str] = None
+    status: Literal["done", "failed"]
+    error: Optional[str] = None
+
+
+def _problem(e: ValidationError) -> str:
+    err = e.errors()[0]
+    where = ".".join(str(x) for x in err["loc"]) or "line"
+    if err["type"] == "missing":
+        return f"lacks {where!r}"
+    return f"{where}: {err['msg']}"
+
+
+def _parse(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
 def read(path: os.PathLike | str) -> tuple[list[Entry], list[str]]:
-    """Entries paired with their completions, and warnings (e.g. a torn last line)."""
+    """Entries paired with their completions, and warnings (e.g. a torn last
+    line). The whole journal is checked before anything is returned: a line
+    of the wrong shape anywhere refuses all of it (JournalError), so restore
+    never undoes a newer entry and then stops at a broken older one."""
     p = Path(path)
     try:
-        lines = p.read_text(encoding="utf-8").split("\n")
+        raw = p.read_bytes()
     except OSError as e:
         raise JournalError(f"{p}: cannot read journal: {e.strerror or e}") from None
+    lines = raw.split(b"\n")
     entries: dict[str, Entry] = {}
     warnings: list[str] = []
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
+    seqs: dict[tuple[str, int], str] = {}
+    for n, bline in enumerate(lines, 1):
+        if not bline.strip():
             continue
+        last = n >= len(lines) - 1
         try:
-            obj = json.loads(line)
-        except json.JSONDecodeError:
-            if n >= len(lines) - 1:  # torn by a crash mid-write: the call after it never ran
+            obj = _parse(bline.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as e:
+            if last and not isinstance(e, UnicodeDecodeError) and not str(e).startswith("nested"):
+                # torn by a crash mid-write: the call after it never ran
                 warnings.append(f"{p}:{n}: incomplete last line ignored")
                 continue
-            raise JournalError(f"{p}:{n}: not a journal line") from None
+            why = ("not UTF-8" if isinstance(e, UnicodeDecodeError) else
+                   str(e) if str(e).startswith("nested") else "not JSON")
+            raise JournalError(f"{p}:{n}: not a journal line ({why})") from None
         if not isinstance(obj, dict) or "id" not in obj or "status" not in obj:
             raise JournalError(f"{p}:{n}: not a journal line")
+        try:
+            if obj["status"] == "pending":
+                rec = _Pending.model_validate(obj)
+            else:
+                done = _Completion.model_validate(obj)
+        except ValidationError as e:
+            raise JournalError(f"{p}:{n}: journal line {str(obj.get('id'))[:80]!r}: {_problem(e)}") from None
         if obj["status"] == "pending":
-            for k in ("action", "seq", "before", "name", "account", "region", "resource"):
-                if k not in obj:
-                    raise JournalError(f"{p}:{n}: journal entry lacks {k!r}")
-            entries[obj["id"]] = Entry(obj, "pending")
-        elif obj["id"] in entries:
-            entries[obj["id"]].status = obj["status"]
-            entries[obj["id"]].error = obj.get("error")
+            if rec.id in entries:
+                raise JournalError(f"{p}:{n}: entry {rec.id} appears twice")
+            if (rec.run_id, rec.seq) in seqs:
+                raise JournalError(f"{p}:{n}: run {rec.run_id} has two entries with seq {rec.seq}")
+            seqs[(rec.run_id, rec.seq)] = rec.id
+            if rec.kind == "restore":
+                raise JournalError(f"{p}:{n}: {rec.id} is from a restore journal; restore undoes remediation "
+                                   "journals (to redo a change, run remediate again)")
+            problem = _action_problem(obj)
+            if problem:
+                raise JournalError(f"{p}:{n}: entry {rec.id}: {problem}")
+            entries[rec.id] = Entry(obj, "pending")
+        elif done.id in entries:
+            entries[done.id].status = done.status
+            entries[done.id].error = done.error
         else:
-            warnings.append(f"{p}:{n}: completion for unknown entry {obj['id']}")
-    return sorted(entries.values(), key=lambda e: (e.record.get("run_id", ""), e.seq)), warnings
+            warnings.append(f"{p}:{n}: completion for unknown entry {done.id}")
+    return sorted(entries.values(), key=lambda e: (e.record["run_id"], e.seq)), warnings
+
+
+def _action_problem(rec: dict[str, Any]) -> Optional[str]:
+    """What the entry's action could not undo from this record, if anything."""
+    from .base import load_actions
+
+    actions = load_actions()
+    cls = actions.get(rec["action"])
+    if cls is None:
+        return f"unknown action {rec['action']!r}"
+    return cls.record_problem(rec)

@@ -109,6 +109,16 @@ def plan_text(plan: Plan, findings: int = 0, pending: bool = False) -> str:
     return "\n".join(out) + "\n"
 
 
+def preview_text(plan: Plan) -> str:
+    """The plan as it will run, shown before the question."""
+    text = plan_text(plan, pending=True)
+    shown = [c for c in plan.changes if c.plan_only]
+    if shown:
+        text += (f"{len(plan.actionable)} change(s) will be applied; {len(shown)} shown above as "
+                 "'skipped: plan only' will not run.\n")
+    return text
+
+
 def restore_text(outcomes: Iterable[Outcome], journal: str) -> str:
     out = [f"Restore (journal of this run: {journal})"]
     for o in outcomes:

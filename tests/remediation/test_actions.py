@@ -91,7 +91,7 @@ def test_autoscaling_fixes_wrong_values_in_place_and_never_lowers_below_ha(moto_
 
 
 def test_autoscaling_min_below_ha_is_raised_to_ha_not_policy_min(moto_server, make_ctx):
-    make_endpoint("ep")
+    make_endpoint("ep", variants=(("AllTraffic", 2, 1.0),))
     scaling("ep", "AllTraffic", 1, 4)
     ctx = make_ctx(overrides={"apply-autoscaling": {"min_capacity": 1, "ha_min": 2}})
     (c,) = plan_for(ctx, [live_finding("SM202", "ep", "apply-autoscaling")]).changes
@@ -99,198 +99,24 @@ def test_autoscaling_min_below_ha_is_raised_to_ha_not_policy_min(moto_server, ma
     assert "HA minimum 2" in c.why
 
 
-def test_autoscaling_options_are_validated():
-    from auditor.remediation.planner import OptionsError, build_options
+def test_autoscaling_never_adds_instances_without_the_opt_in(moto_server, make_ctx, tmp_path):
+    """MinCapacity above the running count makes Application Auto Scaling add
+    instances: held at the current count, the plan says SM201's gap remains."""
+    make_endpoint("ep")  # one instance
+    f = [live_finding("SM202", "ep", "apply-autoscaling")]
+    (c,) = plan_for(make_ctx(), f).changes
+    assert c.plan_only is None and c.after["ScalableTarget"]["MinCapacity"] == 1
+    assert c.after["ScalableTarget"]["MaxCapacity"] == 4
+    assert ("MinCapacity 1, the instances running now, not the HA minimum 2" in c.why
+            and "The HA gap (SM201) remains; name the endpoint with --endpoint ep to raise it" in c.why)
+    apply(make_ctx(), plan_for(make_ctx(), f), tmp_path / "j.jsonl")
+    (t,) = aas().describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"]
+    assert (t["MinCapacity"], t["MaxCapacity"]) == (1, 4)
 
-    with pytest.raises(OptionsError, match="max_capacity"):
-        build_options(None, {"apply-autoscaling": {"max_capacity": 2}})
-    with pytest.raises(OptionsError, match="unknown option"):
-        build_options(None, {"apply-autoscaling": {"nope": 1}})
-    with pytest.raises(OptionsError, match="no remediation action"):
-        build_options(None, {"delete-everything": {"x": 1}})
-
-
-def test_options_default_to_the_configured_rule_params():
-    from auditor.config import parse
-    from auditor.remediation.planner import build_options
-
-    cfg = parse({"rules": {"SM202": {"params": {"max_capacity": 8, "target_value": 55}},
-                           "SM201": {"params": {"min_instances": 3}},
-                           "SM502": {"params": {"idle_hours": 48}}}}, "cfg")
-    o = build_options(cfg)
-    assert (o["apply-autoscaling"].max_capacity, o["apply-autoscaling"].target_value) == (8, 55)
-    assert o["apply-autoscaling"].ha_min == 3 and o["raise-instance-count"].min_instances == 3
-    assert o["stop-idle-endpoints"].idle_hours == 48
-
-
-# -- stop-idle-endpoints ----------------------------------------------------
-
-def test_stop_idle_journals_everything_and_restore_recreates(moto_server, make_ctx, tmp_path):
-    make_endpoint("idle", tags={"Environment": "dev", "Team": "growth"})
-    scaling("idle", "AllTraffic", 1, 3, {"name": "inv", "TargetValue": 70.0, "ScaleInCooldown": 300,
-                                         "ScaleOutCooldown": 60, "PredefinedMetricSpecification": {
-                                             "PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"}})
-    age_endpoint("idle", 72)
-    start = account_state()
-    plan = plan_for(make_ctx(), [live_finding("SM502", "idle", "stop-idle-endpoints")])
-    assert account_state() == start
-    (c,) = plan.changes
-    assert c.action == "stop-idle-endpoints" and "kept" in c.why
-    apply(make_ctx(), plan, tmp_path / "j.jsonl")
-    assert c.status == "done"
-    assert [e["EndpointName"] for e in sm().list_endpoints()["Endpoints"]] == []
-    # the config and the model are never deleted
-    assert sm().describe_endpoint_config(EndpointConfigName="idle-config")["EndpointConfigName"] == "idle-config"
-    assert sm().describe_model(ModelName="idle-AllTraffic-model")
-    assert aas().describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"] == []
-    (entry,), _ = read(tmp_path / "j.jsonl")
-    b = entry.record["before"]
-    assert entry.status == "done" and b["EndpointConfigName"] == "idle-config"
-    assert b["Tags"] == {"Environment": "dev", "Team": "growth"}
-    assert b["Variants"][0]["Scaling"]["ScalableTarget"]["MaxCapacity"] == 3
-    assert b["Variants"][0]["Scaling"]["Policies"][0]["PolicyName"] == "inv"
-
-    # stopping again: the endpoint is gone, nothing is planned
-    again = plan_for(make_ctx(), [live_finding("SM502", "idle", "stop-idle-endpoints")])
-    assert again.changes == []
-
-    out = undo(make_ctx(), tmp_path / "j.jsonl", tmp_path / "r.jsonl")
-    assert out[0].status == "restored" and "recreated idle" in out[0].detail
-    now = account_state()
-    d, d0 = now["endpoints"]["idle"], start["endpoints"]["idle"]
-    assert d["EndpointConfigName"] == "idle-config" and d["EndpointStatus"] == "InService"
-    assert sorted(map(str, d["Tags"])) == sorted(map(str, d0["Tags"]))
-    assert now["targets"] == start["targets"] and now["policies"] == start["policies"]
-    # restoring twice changes nothing
-    out2 = undo(make_ctx(), tmp_path / "j.jsonl", tmp_path / "r2.jsonl")
-    assert out2[0].status == "unchanged"
-
-
-@pytest.mark.parametrize("case", ["always-on", "young", "updating", "busy"])
-def test_stop_idle_protected_cases_are_never_touched(moto_server, make_ctx, tmp_path, case):
-    tags = {"Environment": "dev"}
-    if case == "always-on":
-        tags["always-on"] = "true"
-    make_endpoint("ep", tags=tags)
-    if case != "young":
-        age_endpoint("ep", 72)
-    else:
-        age_endpoint("ep", 5)
-    if case == "updating":
-        backend().endpoints["ep"].endpoint_status = "Updating"
-    if case == "busy":
-        invocations("ep", "AllTraffic", 3.0)
-    start = account_state()
-    plan = plan_for(make_ctx(), [live_finding("SM502", "ep", "stop-idle-endpoints")])
-    assert plan.changes == []
-    (skip,) = plan.skipped
-    expected = {"always-on": "always-on: tag always-on=true", "young": "younger than the 24 h idle window",
-                "updating": "endpoint is Updating", "busy": "3 invocation(s) in the last 24 h"}[case]
-    assert expected in skip.reason
-    apply(make_ctx(), plan, tmp_path / "j.jsonl")
-    assert account_state() == start
-    assert not (tmp_path / "j.jsonl").exists()  # nothing was done, nothing journaled
-
-
-def test_stop_idle_protection_is_rechecked_at_apply_time(moto_server, make_ctx, tmp_path):
-    """The plan was made while idle; then someone tags it always-on: skipped."""
-    arn = make_endpoint("ep", tags={"Environment": "dev"})
-    age_endpoint("ep", 72)
-    plan = plan_for(make_ctx(), [live_finding("SM502", "ep", "stop-idle-endpoints")])
-    sm().add_tags(ResourceArn=arn, Tags=[{"Key": "sm-audit:always-on", "Value": "yes"}])
-    apply(make_ctx(), plan, tmp_path / "j.jsonl")
-    assert plan.changes[0].status == "skipped: changed since plan"
-    assert sm().describe_endpoint(EndpointName="ep")["EndpointStatus"] == "InService"
-
-
-def test_stop_idle_rechecks_idleness_right_before_acting(moto_server, make_ctx, tmp_path):
-    make_endpoint("ep", tags={"Environment": "dev"})
-    age_endpoint("ep", 72)
-    plan = plan_for(make_ctx(), [live_finding("SM502", "ep", "stop-idle-endpoints")])
-    invocations("ep", "AllTraffic", 12.0, hours_ago=1)  # traffic arrives between plan and apply
-    apply(make_ctx(), plan, tmp_path / "j.jsonl")
-    assert plan.changes[0].status.startswith("skipped: 12 invocation(s)")
-    assert sm().describe_endpoint(EndpointName="ep")["EndpointStatus"] == "InService"
-
-
-# -- rollback-variants ------------------------------------------------------
-
-def test_rollback_variant_in_alarm(moto_server, make_ctx, tmp_path):
-    make_endpoint("ab", variants=(("blue", 2, 0.9), ("green", 1, 0.1)))
-    alarm("ab", "green")
-    alarm("ab", "blue", state="OK")
-    start = account_state()
-    plan = plan_for(make_ctx(), [])  # no finding needed: the alarm is the trigger
-    assert account_state() == start
-    (c,) = plan.changes
-    assert c.action == "rollback-variants" and c.kind == "weights"
-    assert {v["VariantName"]: v["Weight"] for v in c.after["Variants"]} == {"blue": 1.0, "green": 0.0}
-    assert "alarm ab-green-5xx is in ALARM" in c.why and "baseline blue" in c.why
-    apply(make_ctx(), plan, tmp_path / "j.jsonl")
-    pv = {v["VariantName"]: v for v in sm().describe_endpoint(EndpointName="ab")["ProductionVariants"]}
-    assert (pv["blue"]["CurrentWeight"], pv["green"]["CurrentWeight"]) == (1.0, 0.0)
-    # counts were sent along and kept
-    assert (pv["blue"]["CurrentInstanceCount"], pv["green"]["CurrentInstanceCount"]) == (2, 1)
-    assert plan_for(make_ctx(), []).changes == []  # idempotent: green already has no traffic
-    undo(make_ctx(), tmp_path / "j.jsonl", tmp_path / "r.jsonl")
-    assert account_state() == start
-
-
-def test_rollback_named_variant_and_baseline(moto_server, make_ctx, tmp_path):
-    make_endpoint("ab", variants=(("a", 1, 0.5), ("b", 1, 0.3), ("c", 1, 0.2)))
-    ctx = make_ctx(overrides={"rollback-variants": {"baseline": "c"}})
-    plan = plan_for(ctx, [], endpoints=["ab"], variant="a")
-    (c,) = plan.changes
-    assert {v["VariantName"]: v["Weight"] for v in c.after["Variants"]} == {"a": 0.0, "b": 0.3, "c": 0.7}
-    assert "named on the command line" in c.why
-
-
-def test_rollback_alarm_without_variant_and_single_variant_are_reported(moto_server, make_ctx):
-    make_endpoint("ab", variants=(("a", 1, 0.5), ("b", 1, 0.5)))
-    make_endpoint("solo")
-    alarm("ab", None, name="ab-latency")
-    alarm("solo", "AllTraffic")
-    plan = plan_for(make_ctx(), [])
-    assert plan.changes == []
-    reasons = {s.name: s.reason for s in plan.skipped}
-    assert "name no variant" in reasons["ab"]
-    assert "one variant" in reasons["solo"] and "--to-config" in reasons["solo"]
-
-
-def test_rollback_to_earlier_config_with_update_endpoint(moto_server, make_ctx, tmp_path, monkeypatch):
-    """moto does not implement UpdateEndpoint. The product calls it as against
-    AWS; this test extends the in-process server's SageMaker backend with it
-    (the request is parsed and answered by the server over HTTP as usual)."""
-    from moto.core.responses import ActionResult
-    from moto.sagemaker.responses import SageMakerResponse
-
-    def update_endpoint(self):
-        name, cfg = self._get_param("EndpointName"), self._get_param("EndpointConfigName")
-        b = self.sagemaker_backend
-        ep = b.endpoints[name]
-        pvs = b.describe_endpoint_config(cfg)["ProductionVariants"]
-        ep.endpoint_config_name = cfg
-        ep.production_variants = ep._process_production_variants(pvs)
-        return ActionResult({"EndpointArn": ep.arn})
-
-    monkeypatch.setattr(SageMakerResponse, "update_endpoint", update_endpoint, raising=False)
-    make_endpoint("ep", config="ep-v1")
-    pvs = sm().describe_endpoint_config(EndpointConfigName="ep-v1")["ProductionVariants"]
-    sm().create_endpoint_config(EndpointConfigName="ep-v2", ProductionVariants=pvs)
-    sm().update_endpoint(EndpointName="ep", EndpointConfigName="ep-v2")  # the deployment to roll back
-    start = account_state()
-    ctx = make_ctx(overrides={"rollback-variants": {"to_config": "ep-v1"}})
-    plan = plan_for(ctx, [], endpoints=["ep"])
-    (c,) = plan.changes
-    assert (c.kind, c.before["EndpointConfigName"], c.after["EndpointConfigName"]) == ("config", "ep-v2", "ep-v1")
-    assert account_state() == start
-    apply(make_ctx(), plan, tmp_path / "j.jsonl")
-    assert sm().describe_endpoint(EndpointName="ep")["EndpointConfigName"] == "ep-v1"
-    assert plan_for(ctx, [], endpoints=["ep"]).changes == []
-    undo(make_ctx(), tmp_path / "j.jsonl", tmp_path / "r.jsonl")
-    assert sm().describe_endpoint(EndpointName="ep")["EndpointConfigName"] == "ep-v2"
-    missing = plan_for(make_ctx(overrides={"rollback-variants": {"to_config": "nope"}}), [], endpoints=["ep"])
-    assert missing.changes == [] and "nope does not exist" in missing.skipped[0].reason
+    ctx = make_ctx()
+    ctx.scale_out = ["ep"]  # --endpoint ep
+    (c,) = plan_for(ctx, f, endpoints=["ep"]).changes
+    assert (c.before["ScalableTarget"]["MinCapacity"], c.after["ScalableTarget"]["MinCapacity"]) == (1, 2)
 
 
 # -- raise-instance-count ---------------------------------------------------

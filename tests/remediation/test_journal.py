@@ -17,7 +17,7 @@ from .conftest import REGION, Recorder, age_endpoint, alarm, live_finding, make_
 
 def change(name="ep", **kw):
     return Change(action="stop-idle-endpoints", kind="delete-endpoint", resource=f"arn:aws:sagemaker:::endpoint/{name}",
-                  name=name, account="1", region="r", before={"EndpointName": name}, after={"EndpointStatus": "x"},
+                  name=name, account="1", region="r", before={"EndpointName": name, "EndpointConfigName": "c"}, after={"EndpointStatus": "x"},
                   why="w", **kw)
 
 
@@ -26,14 +26,14 @@ def test_each_line_is_flushed_and_fsynced_before_returning(tmp_path, monkeypatch
     real = os.fsync
     monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real(fd))[1])
     j = Journal(tmp_path / "d" / "j.jsonl", "run1")
-    eid = j.begin(change(), {"EndpointName": "ep", "Tags": {"a": "b"}})
+    eid = j.begin(change(), {"EndpointName": "ep", "EndpointConfigName": "c", "Tags": {"a": "b"}})
     # visible to another reader before the call it records is made
     rec = json.loads((tmp_path / "d" / "j.jsonl").read_text())
     assert len(synced) == 1
     assert {k: rec[k] for k in ("id", "run_id", "seq", "action", "account", "region", "resource", "status")} == {
         "id": "run1:1", "run_id": "run1", "seq": 1, "action": "stop-idle-endpoints", "account": "1",
         "region": "r", "resource": "arn:aws:sagemaker:::endpoint/ep", "status": "pending"}
-    assert rec["before"] == {"EndpointName": "ep", "Tags": {"a": "b"}} and rec["after"] == {"EndpointStatus": "x"}
+    assert rec["before"] == {"EndpointName": "ep", "EndpointConfigName": "c", "Tags": {"a": "b"}} and rec["after"] == {"EndpointStatus": "x"}
     j.end(eid, "failed", "AccessDenied")
     j.close()
     assert len(synced) == 2
@@ -41,7 +41,8 @@ def test_each_line_is_flushed_and_fsynced_before_returning(tmp_path, monkeypatch
     assert (e.status, e.error, warnings) == ("failed", "AccessDenied", [])
     c = e.change()
     assert (c.action, c.kind, c.name, c.before) == ("stop-idle-endpoints", "delete-endpoint", "ep",
-                                                     {"EndpointName": "ep", "Tags": {"a": "b"}})
+                                                     {"EndpointName": "ep", "EndpointConfigName": "c",
+                                                      "Tags": {"a": "b"}})
 
 
 def test_default_path_respects_xdg_state_home(monkeypatch, tmp_path):
@@ -71,14 +72,11 @@ def test_malformed_journals_are_refused(tmp_path, text, message):
 
 
 def test_restore_refuses_a_restore_journal(tmp_path):
-    from auditor.remediation.restore import restore
-
     j = Journal(tmp_path / "r.jsonl", "r", kind="restore")
     j.end(j.begin(change(), {}), "done")
     j.close()
-    entries, _ = read(tmp_path / "r.jsonl")
     with pytest.raises(JournalError, match="restore journal"):
-        restore(entries, None, Journal(tmp_path / "x.jsonl", "x"))
+        read(tmp_path / "r.jsonl")
 
 
 def test_diff_shows_each_changed_property_before_and_after():

@@ -63,15 +63,25 @@ def _compliant(cfg: dict[str, Any], o: Options) -> bool:
             and cfg.get("ScaleInCooldown") == o.scale_in_cooldown)
 
 
-def desired(scaling: dict[str, Any], o: Options, endpoint: str, variant: str) -> tuple[dict, list[str]]:
-    """The scaling the policy wants, keeping whatever already complies."""
+def desired(scaling: dict[str, Any], o: Options, endpoint: str, variant: str, instances: Optional[int] = None,
+            may_add: bool = True) -> tuple[dict, list[str]]:
+    """The scaling the policy wants, keeping whatever already complies.
+
+    A MinCapacity above the variant's running ``instances`` makes Application
+    Auto Scaling add instances at once: without ``may_add`` (the endpoint
+    named with --endpoint) MinCapacity stays at what runs now, and the HA gap
+    is left to SM201."""
     t = scaling.get("ScalableTarget")
     want_min = max(o.min_capacity, o.ha_min)
     cur_min = t.get("MinCapacity") if t else None
     cur_max = t.get("MaxCapacity") if t else None
     new_min = want_min if cur_min is None else max(want_min, min(cur_min, o.max_capacity - 1))
-    new_max = cur_max if cur_max is not None and new_min < cur_max <= o.max_capacity else o.max_capacity
     reasons = []
+    floor = max(instances or 0, cur_min or 0, 1)
+    held = not may_add and instances is not None and new_min > floor
+    if held:
+        new_min = floor
+    new_max = cur_max if cur_max is not None and new_min < cur_max <= o.max_capacity else o.max_capacity
     if t is None:
         reasons.append("no scalable target is registered")
     else:
@@ -80,6 +90,10 @@ def desired(scaling: dict[str, Any], o: Options, endpoint: str, variant: str) ->
                            f"HA minimum {o.ha_min}, below max {o.max_capacity})")
         if new_max != cur_max:
             reasons.append(f"MaxCapacity {cur_max} -> {new_max} (policy max {o.max_capacity}, above MinCapacity)")
+    if held:
+        reasons.append(f"MinCapacity {new_min}, the instances running now, not the HA minimum {want_min}: "
+                       f"a higher MinCapacity adds instances (cost). The HA gap (SM201) remains; name the "
+                       f"endpoint with --endpoint {endpoint} to raise it")
     target = {"ResourceId": scaling["ResourceId"], "ScalableDimension": aws.DIMENSION,
               "MinCapacity": new_min, "MaxCapacity": new_max}
     if t and t.get("SuspendedState"):
@@ -145,6 +159,11 @@ class ApplyAutoscaling(Action):
     )
     order = 20
     Options = Options
+    variant_level = True
+
+    @classmethod
+    def before_model(cls, step: str):
+        return aws.ScalingRecord
 
     @classmethod
     def defaults_from_rules(cls, params: dict[str, Any]) -> dict[str, Any]:
@@ -184,7 +203,8 @@ class ApplyAutoscaling(Action):
                 if row["Serverless"]:
                     continue  # serverless variants scale on concurrency, not instances
                 before = aws.variant_scaling(aas, t.endpoint, v)
-                after, reasons = desired(before, o, t.endpoint, v)
+                after, reasons = desired(before, o, t.endpoint, v, instances=row["Instances"],
+                                         may_add=ctx.may_add_instances(t.endpoint))
                 if after == before:
                     continue
                 yield Change(action=self.name, kind="scaling", resource=ep["EndpointArn"],

@@ -7,12 +7,17 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from .. import aws
-from ..base import Action, ActionOptions, Change, Context, Skip, Target, action
+from ..base import Action, ActionOptions, Change, Context, Record, Skip, Target, action
 
 
 class Options(ActionOptions):
     min_instances: int = 2
     opted_in: list[str] = []  # endpoints the user named: only these are applied
+
+
+class Before(Record):
+    VariantName: str
+    Instances: int
 
 
 @action
@@ -28,6 +33,11 @@ class RaiseInstanceCount(Action):
     )
     order = 30
     Options = Options
+    variant_level = True
+
+    @classmethod
+    def before_model(cls, step: str):
+        return Before
 
     @classmethod
     def defaults_from_rules(cls, params: dict[str, Any]) -> dict[str, Any]:
@@ -56,7 +66,7 @@ class RaiseInstanceCount(Action):
                 if st and st["MinCapacity"] < o.min_instances:
                     why += (f". Its autoscaling MinCapacity is {st['MinCapacity']} and may scale it back: "
                             "apply-autoscaling (SM202) raises MinCapacity to the HA minimum")
-                opted = t.endpoint in o.opted_in
+                opted = ctx.may_add_instances(t.endpoint)
                 yield Change(action=self.name, kind="instances", resource=ep["EndpointArn"],
                              name=f"{t.endpoint}/{v}", account=t.account, region=t.region,
                              before={"VariantName": v, "Instances": r["Instances"]},

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from .. import aws
-from ..base import Action, ActionOptions, Change, Context, Skip, Target, action
+from ..base import Action, ActionOptions, Change, Context, Record, Skip, Target, action
 
 
 class Options(ActionOptions):
@@ -34,6 +34,19 @@ def send_weights(sm: Any, name: str, ep: dict[str, Any], weights: dict[str, floa
     sm.update_endpoint_weights_and_capacities(EndpointName=name, DesiredWeightsAndCapacities=desired)
 
 
+class ConfigBefore(Record):
+    EndpointConfigName: str
+
+
+class WeightRecord(Record):
+    VariantName: str
+    Weight: float
+
+
+class WeightsBefore(ConfigBefore):
+    Variants: list[WeightRecord]
+
+
 @action
 class RollbackVariants(Action):
     name = "rollback-variants"
@@ -50,6 +63,10 @@ class RollbackVariants(Action):
     order = 10
     scan_all = True  # a variant in ALARM is itself the trigger, finding or not
     Options = Options
+
+    @classmethod
+    def before_model(cls, step: str):
+        return ConfigBefore if step == "config" else WeightsBefore
 
     def plan(self, ctx: Context, targets: list[Target]):
         o: Options = ctx.opts(self)

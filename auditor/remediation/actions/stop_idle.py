@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Optional
 
 from .. import aws
-from ..base import Action, ActionOptions, Change, Context, Skip, Target, action
+from ..base import Action, ActionOptions, Change, Context, Record, Skip, Target, action
 
 FALSE = {"false", "no", "0", "off", "disabled"}
 DELETED = "(deleted; endpoint config and model kept)"
@@ -34,6 +34,18 @@ def _parse_time(v: Any) -> Optional[datetime]:
             return None
         return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
     return None
+
+
+class VariantRecord(Record):
+    VariantName: str
+    Scaling: aws.ScalingRecord
+
+
+class Before(Record):
+    EndpointName: str
+    EndpointConfigName: str
+    Tags: dict[str, str] = {}
+    Variants: list[VariantRecord] = []
 
 
 @action
@@ -60,6 +72,10 @@ class StopIdleEndpoints(Action):
     order = 90
     exclusive = True
     Options = Options
+
+    @classmethod
+    def before_model(cls, step: str):
+        return Before
 
     @classmethod
     def defaults_from_rules(cls, params: dict[str, Any]) -> dict[str, Any]:
