@@ -38,6 +38,7 @@ class RemediateOptions:
     production: bool = False
     fail_on: Optional[str] = None
     now: Optional[datetime] = None
+    journal_meta: dict[str, Any] = field(default_factory=dict)  # written into every journal entry
 
 
 @dataclass
@@ -109,7 +110,7 @@ def remediate(cfg: Config, opts: RemediateOptions,
     if opts.apply and n and not refused:
         if confirm is not None:
             confirm(plan)
-        journal = Journal(opts.journal or default_path(run_id), run_id)
+        journal = Journal(opts.journal or default_path(run_id), run_id, meta=opts.journal_meta)
         try:
             execute(plan, ctx, apply=True, journal=journal, continue_on_error=opts.continue_on_error)
         finally:

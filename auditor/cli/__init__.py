@@ -18,6 +18,7 @@ COMMANDS = {
     "restore": ("auditor.cli.remediate_cmd", "restore"),
     "report": ("auditor.cli.report_cmd", "report"),
     "rules": ("auditor.cli.rules_cmd", "rules"),
+    "sandbox": ("auditor.cli.sandbox_cmd", "sandbox"),
 }
 HELP = {
     "scan": "Check templates and deployment files (the pre-merge gate).",
@@ -26,6 +27,7 @@ HELP = {
     "restore": "Undo what a remediation journal records.",
     "report": "Render or merge saved JSON results.",
     "rules": "List the rules, or explain one.",
+    "sandbox": "Serve the demo account until stopped (try remediate/restore).",
 }
 _APP: dict[str, Any] = {}
 

@@ -59,7 +59,8 @@ def audit(fmt, output, config_path, fail_on, color, quiet, profile, regions, all
 
         with sandbox_env() as env:
             opts.regions = list(regions) or [env.region]
-            click.echo(f"sandbox: demo account {env.account} in {env.region} on {env.url}", err=True)
+            click.echo(f"sandbox: demo account {env.account} in {env.region} on {env.url}"
+                       + (" (the running `sm-audit sandbox`)" if env.running else ""), err=True)
             result = run_audit(cfg, opts)
     else:
         result = run_audit(cfg, opts)

@@ -54,6 +54,14 @@ def _overrides(pairs: tuple[str, ...]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _sandbox_line(env) -> str:
+    where = f"demo account {env.account} in {env.region} on {env.url}"
+    if env.running:
+        return f"sandbox: {where} (the running `sm-audit sandbox`; journals in {env.state_dir})"
+    return (f"sandbox: {where}, discarded with this run's journal when the command ends "
+            "(`sm-audit sandbox` keeps one between commands)")
+
+
 def _session(profile: Optional[str], region: Optional[str]):
     import boto3
 
@@ -146,8 +154,8 @@ def remediate(do_apply, yes, rules, endpoints, variant, baseline, to_config, max
         # moto keeps naive UTC times; seeding with them keeps ListEndpoints sortable after a restore
         with sandbox_env(now=datetime.now(timezone.utc).replace(tzinfo=None)) as env:
             opts.regions = opts.regions or [env.region]
-            click.echo(f"sandbox: demo account {env.account} in {env.region} on {env.url} "
-                       "(discarded when the command ends)", err=True)
+            opts.journal_meta = {"sandbox": env.url}
+            click.echo(_sandbox_line(env), err=True)
             result = go()
     else:
         result = go()
@@ -173,29 +181,54 @@ def remediate(do_apply, yes, rules, endpoints, variant, baseline, to_config, max
 @click.option("--restore-journal", type=click.Path(dir_okay=False), default=None,
               help="Where restore journals its own changes [default: beside the default journals].")
 @click.option("--profile", default=None, help="AWS profile.")
+@click.option("--sandbox", is_flag=True, help="Undo on the running `sm-audit sandbox` demo account.")
 @click.option("--format", "-f", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None)
-def restore(journal_path, yes, continue_on_error, restore_journal, profile, fmt, output):
+def restore(journal_path, yes, continue_on_error, restore_journal, profile, sandbox, fmt, output):
     """Undo what a remediation journal records, newest first: recreate
     stopped endpoints on their own config with their tags and autoscaling,
     put weights and instance counts back, remove scaling sm-audit added.
     Entries whose outcome the journal does not know are checked against the
     live state first. The restore is journaled too."""
-    from ..remediation.aws import Clients
-    from ..remediation.base import Context
-    from ..remediation.journal import Journal, JournalError, default_path, new_run_id, read
-    from ..remediation.planner import build_options
-    from ..remediation.render import restore_text
-    from ..remediation.restore import pending_note, restore as run_restore
-
     from ..credentials import check
+    from ..remediation.journal import JournalError, read
 
     try:
         entries, warnings = read(journal_path)
     except JournalError as e:
         raise click.UsageError(str(e)) from None
+    on_sandbox = sorted({str(e.record["sandbox"]) for e in entries if e.record.get("sandbox")})
+    if on_sandbox and not sandbox:
+        raise click.UsageError(f"{journal_path} records changes to the sandbox demo account ({on_sandbox[0]}): "
+                               "run restore with --sandbox while `sm-audit sandbox` runs")
+    if sandbox and entries and len(on_sandbox) < 1:
+        raise click.UsageError(f"{journal_path} records changes to AWS account(s) "
+                               f"{', '.join(sorted({e.record['account'] for e in entries}))}, not to the sandbox")
+    if sandbox:
+        if profile:
+            raise click.UsageError("--sandbox restores on the demo account; it takes no --profile")
+        from ..live.sandbox import SandboxNotRunning, sandbox_env
+
+        try:
+            with sandbox_env(require_running=True) as env:
+                click.echo(_sandbox_line(env), err=True)
+                return _restore(entries, warnings, journal_path, yes, continue_on_error, restore_journal, None,
+                                fmt, output)
+        except SandboxNotRunning as e:
+            raise click.UsageError(str(e)) from None
     if entries:
         check(profile)
+    return _restore(entries, warnings, journal_path, yes, continue_on_error, restore_journal, profile, fmt, output)
+
+
+def _restore(entries, warnings, journal_path, yes, continue_on_error, restore_journal, profile, fmt, output) -> int:
+    from ..remediation.aws import Clients
+    from ..remediation.base import Context
+    from ..remediation.journal import Journal, JournalError, default_path, new_run_id
+    from ..remediation.planner import build_options
+    from ..remediation.render import restore_text
+    from ..remediation.restore import pending_note, restore as run_restore
+
     for w in warnings:
         click.echo(f"warning: {w}", err=True)
     if not entries:

@@ -12,6 +12,12 @@ What this adds or corrects (see MOTO-NOTES.md):
 * Monitoring schedules: Create/List/Describe (moto: not implemented).
 * ``GetBucketEncryption`` on a bucket without an explicit configuration
   returns SSE-S3, as AWS does for every bucket since January 2023.
+* ``UpdateEndpoint`` (moto: not implemented) moves the endpoint to the new
+  config's variants.
+* CloudTrail event history: ``CreateEndpoint`` and ``UpdateEndpoint`` are
+  recorded as management events, and ``LookupEvents`` answers from them
+  (one lookup attribute, time range, newest first, paging), as AWS does for
+  the last 90 days. Tests read and backdate them with ``trail_events``.
 * An endpoint config's ARN is a string (moto stores a 1-tuple, which leaks
   into the Resource Groups Tagging API as ``"('arn:...',)"``).
 
@@ -47,6 +53,7 @@ def install() -> None:
             return
         _patch_sagemaker()
         _patch_s3()
+        _patch_cloudtrail()
         _installed = True
 
 
@@ -76,7 +83,26 @@ def _patch_sagemaker() -> None:
         if dc:
             ep = _backend(self).endpoints[self._get_param("EndpointName")]
             ep.last_deployment_config = dc  # DescribeEndpoint's LastDeploymentConfig
+        _record(_backend(self), "CreateEndpoint", self._get_param("EndpointName"),
+                self._get_param("EndpointConfigName"))
         return result
+
+    def update_endpoint(self):  # type: ignore[no-untyped-def]
+        b = _backend(self)
+        name, cfg = self._get_param("EndpointName"), self._get_param("EndpointConfigName")
+        ep = b.endpoints.get(name)
+        if ep is None:
+            raise ValidationError(message=f"Could not find endpoint \"{name}\".")
+        try:
+            config = b.describe_endpoint_config(cfg)
+        except KeyError:
+            raise ValidationError(message=f"Could not find endpoint configuration \"{cfg}\".") from None
+        ep.endpoint_config_name = cfg
+        ep.production_variants = ep._process_production_variants(config["ProductionVariants"])
+        ep.data_capture_config = config.get("DataCaptureConfig")
+        ep.last_modified_time = datetime.now(timezone.utc).replace(tzinfo=None)
+        _record(b, "UpdateEndpoint", name, cfg)
+        return ActionResult({"EndpointArn": ep.arn})
 
     def create_model(self):  # type: ignore[no-untyped-def]
         result = orig_create_model(self)
@@ -136,6 +162,7 @@ def _patch_sagemaker() -> None:
         return ActionResult({k: v for k, v in s.items() if k != "Tags" and v is not None})
 
     SageMakerResponse.create_endpoint = create_endpoint
+    SageMakerResponse.update_endpoint = update_endpoint
     SageMakerResponse.create_model = create_model
     SageMakerResponse.create_monitoring_schedule = create_monitoring_schedule
     SageMakerResponse.list_monitoring_schedules = list_monitoring_schedules
@@ -177,3 +204,81 @@ def _patch_s3() -> None:
         return enc
 
     S3Backend.get_bucket_encryption = get_bucket_encryption
+
+
+# -- CloudTrail event history ------------------------------------------------
+
+def trail_events(account: str, region: str) -> list[dict]:
+    """The recorded management events of one account and region (tests may
+    change ``EventTime``); cleared with the rest of moto's state on reset."""
+    from moto.cloudtrail.models import cloudtrail_backends
+
+    backend = cloudtrail_backends[account][region]
+    store = getattr(backend, "_sm_audit_events", None)
+    if store is None:
+        store = []
+        backend._sm_audit_events = store
+    return store
+
+
+def _record(sm_backend: Any, event: str, endpoint: str, config: str) -> None:
+    import json
+    import uuid
+
+    now = datetime.now(timezone.utc)
+    detail = {"eventVersion": "1.08", "eventTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+              "eventSource": "sagemaker.amazonaws.com", "eventName": event, "awsRegion": sm_backend.region_name,
+              "requestParameters": {"endpointName": endpoint, "endpointConfigName": config},
+              "recipientAccountId": sm_backend.account_id}
+    trail_events(sm_backend.account_id, sm_backend.region_name).append({
+        "EventId": str(uuid.uuid4()), "EventName": event, "ReadOnly": "false", "EventTime": now,
+        "EventSource": "sagemaker.amazonaws.com", "Username": "sm-audit-test",
+        "Resources": [{"ResourceType": "AWS::SageMaker::Endpoint", "ResourceName": endpoint}],
+        "CloudTrailEvent": json.dumps(detail)})
+
+
+def _patch_cloudtrail() -> None:
+    import json
+
+    from moto.cloudtrail.responses import CloudTrailResponse
+
+    keys = {"EventId": "EventId", "EventName": "EventName", "ReadOnly": "ReadOnly", "Username": "Username",
+            "EventSource": "EventSource", "ResourceName": None, "ResourceType": None}
+
+    def lookup_events(self):  # type: ignore[no-untyped-def]
+        attrs = self._get_param("LookupAttributes") or []
+        if len(attrs) > 1:
+            from moto.cloudtrail.exceptions import InvalidParameterCombinationException
+
+            raise InvalidParameterCombinationException("LookupAttributes accepts one attribute")
+        start, end = self._get_param("StartTime"), self._get_param("EndTime")
+        events = sorted(trail_events(self.current_account, self.region), key=lambda e: e["EventTime"], reverse=True)
+
+        def when(e: dict) -> float:
+            t = e["EventTime"]
+            return (t if t.tzinfo else t.replace(tzinfo=timezone.utc)).timestamp()
+
+        out = []
+        for e in events:
+            if start is not None and when(e) < float(start):
+                continue
+            if end is not None and when(e) > float(end):
+                continue
+            if attrs:
+                k, v = attrs[0]["AttributeKey"], attrs[0]["AttributeValue"]
+                if k in ("ResourceName", "ResourceType"):
+                    field = "ResourceName" if k == "ResourceName" else "ResourceType"
+                    if not any(r.get(field) == v for r in e["Resources"]):
+                        continue
+                elif keys.get(k) and e.get(keys[k]) != v:
+                    continue
+            out.append(e)
+        first = int(self._get_param("NextToken") or 0)
+        size = min(int(self._get_param("MaxResults") or 50), 50)
+        page = out[first:first + size]
+        body: dict[str, Any] = {"Events": [{**e, "EventTime": when(e)} for e in page]}
+        if first + size < len(out):
+            body["NextToken"] = str(first + size)
+        return json.dumps(body)
+
+    CloudTrailResponse.lookup_events = lookup_events

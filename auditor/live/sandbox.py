@@ -15,8 +15,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Iterator, Optional
 
 from .server import LocalServer
@@ -28,7 +30,7 @@ ARTIFACTS = "sm-audit-demo-artifacts"
 SCRATCH = "sm-audit-demo-scratch"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/SageMakerExecutionRole"
 ENV_KEYS = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-            "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_PROFILE", "MOTO_ACCOUNT_ID")
+            "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_PROFILE", "MOTO_ACCOUNT_ID", "SM_AUDIT_STATE_DIR")
 
 
 @dataclass
@@ -36,20 +38,25 @@ class SandboxInfo:
     url: str
     account: str = ACCOUNT
     region: str = REGION
+    state_dir: Optional[str] = None  # journals of this sandbox (never the user's real state directory)
+    running: bool = False  # a `sm-audit sandbox` that outlives this command
 
 
-def sandbox_environment(url: str) -> dict[str, str]:
-    return {"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "sandbox", "AWS_SECRET_ACCESS_KEY": "sandbox",
-            "AWS_SESSION_TOKEN": "sandbox", "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}
+def sandbox_environment(url: str, state_dir: Optional[str] = None) -> dict[str, str]:
+    env = {"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "sandbox", "AWS_SECRET_ACCESS_KEY": "sandbox",
+           "AWS_SESSION_TOKEN": "sandbox", "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}
+    if state_dir:
+        env["SM_AUDIT_STATE_DIR"] = state_dir
+    return env
 
 
-def start_sandbox(now: Optional[datetime] = None) -> tuple[LocalServer, dict[str, str]]:
+def start_sandbox(now: Optional[datetime] = None, port: Optional[int] = None) -> tuple[LocalServer, dict[str, str]]:
     """Start and seed the demo server; returns it and the environment that
     points boto3 at it (fake credentials, region, AWS_ENDPOINT_URL)."""
     from . import moto_ext
 
     moto_ext.install()
-    server = LocalServer().start()
+    server = LocalServer(port=port).start()
     env = sandbox_environment(server.url)
     try:
         seed(server.url, now=now)
@@ -59,24 +66,76 @@ def start_sandbox(now: Optional[datetime] = None) -> tuple[LocalServer, dict[str
     return server, env
 
 
+# -- a sandbox that serves until stopped (``sm-audit sandbox``) -------------
+
+def registry_file() -> Path:
+    """Where a running ``sm-audit sandbox`` says where it is (a runtime file,
+    removed when it stops)."""
+    base = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
+    return Path(base) / f"sm-audit-sandbox-{os.getuid() if hasattr(os, 'getuid') else 0}.json"
+
+
+def register(info: SandboxInfo) -> Path:
+    p = registry_file()
+    p.write_text(json.dumps({"url": info.url, "pid": os.getpid(), "state_dir": info.state_dir}), encoding="utf-8")
+    return p
+
+
+def running() -> Optional[SandboxInfo]:
+    """The ``sm-audit sandbox`` serving now, if its process lives and its port answers."""
+    import socket
+    from urllib.parse import urlsplit
+
+    p = registry_file()
+    try:
+        d = json.loads(p.read_text(encoding="utf-8"))
+        url, state, pid = str(d["url"]), d.get("state_dir"), int(d["pid"])
+        os.kill(pid, 0)  # raises when the process is gone
+        u = urlsplit(url)
+        socket.create_connection((u.hostname, u.port), timeout=5).close()
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # none, or it stopped without cleaning up
+    return SandboxInfo(url=url, state_dir=state if isinstance(state, str) else None, running=True)
+
+
 @contextlib.contextmanager
-def sandbox_env(now: Optional[datetime] = None) -> Iterator[SandboxInfo]:
-    """Run the body against the seeded demo account; the environment is put
-    back afterwards."""
+def sandbox_env(now: Optional[datetime] = None, require_running: bool = False) -> Iterator[SandboxInfo]:
+    """Run the body against the demo account: the running ``sm-audit
+    sandbox`` if there is one (its state persists between commands), else a
+    throw-away one discarded afterwards with its journals. The environment
+    is put back afterwards."""
     saved = {k: os.environ.get(k) for k in ENV_KEYS}
-    server, env = start_sandbox(now)
+    live = running()
+    if live is None and require_running:
+        raise SandboxNotRunning("no sandbox is running: start `sm-audit sandbox` in another terminal first")
+    server = None
+    scratch = None
+    if live is not None:
+        info, env = live, sandbox_environment(live.url, live.state_dir)
+    else:
+        server, env = start_sandbox(now)
+        scratch = tempfile.TemporaryDirectory(prefix="sm-audit-sandbox-")
+        info = SandboxInfo(url=server.url, state_dir=scratch.name)
+        env["SM_AUDIT_STATE_DIR"] = scratch.name
     try:
         os.environ.pop("AWS_PROFILE", None)
         os.environ.pop("MOTO_ACCOUNT_ID", None)
         os.environ.update(env)
-        yield SandboxInfo(url=server.url)
+        yield info
     finally:
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-        server.stop()
+        if server is not None:
+            server.stop()
+        if scratch is not None:
+            scratch.cleanup()
+
+
+class SandboxNotRunning(Exception):
+    pass
 
 
 def _clients(url: str) -> dict:

@@ -63,6 +63,9 @@ class Clients:
     def cw(self, account: str, region: str) -> Any:
         return self.for_account("cloudwatch", account, region)
 
+    def cloudtrail(self, account: str, region: str) -> Any:
+        return self.for_account("cloudtrail", account, region)
+
     def for_account(self, service: str, account: str, region: str) -> Any:
         """A client acting in ``account``; refuses to act in any other."""
         mine = self.account(region)
@@ -109,6 +112,10 @@ def describe_endpoint(sm: Any, name: str) -> Optional[dict[str, Any]]:
 
 def describe_endpoint_config(sm: Any, name: str) -> Optional[dict[str, Any]]:
     return _describe(sm.describe_endpoint_config, EndpointConfigName=name)
+
+
+def describe_model(sm: Any, name: str) -> Optional[dict[str, Any]]:
+    return _describe(sm.describe_model, ModelName=name)
 
 
 def tags_of(sm: Any, arn: str) -> dict[str, str]:
@@ -229,22 +236,78 @@ def deregister(aas: Any, rid: str, policies: Iterable[str] = ()) -> None:
             raise
 
 
+MONITOR_NAMESPACES = {f"aws/sagemaker/Endpoints/{k}-metrics" for k in ("data", "model", "bias", "explainability")}
+
+
 def alarms_in_alarm(cw: Any) -> dict[str, list[dict[str, Any]]]:
     """Alarms in ALARM whose metric names an endpoint, by endpoint name:
-    {endpoint: [{AlarmName, VariantName|None}]} (one listing per region)."""
+    {endpoint: [{AlarmName, VariantName|None, Monitor|None}]} (one listing
+    per region). Model Monitor alarms (namespaces
+    aws/sagemaker/Endpoints/{data,model,bias,explainability}-metrics,
+    dimensions Endpoint and MonitoringSchedule) are endpoint-wide: Monitor
+    names their schedule (or namespace)."""
     out: dict[str, list[dict[str, Any]]] = {}
     for page in cw.get_paginator("describe_alarms").paginate(StateValue="ALARM"):
         for a in page.get("MetricAlarms", []):
             dims = {d["Name"]: d["Value"] for d in a.get("Dimensions", [])}
+            namespaces = {a.get("Namespace")}
             for m in a.get("Metrics", []) or []:
                 metric = (m.get("MetricStat") or {}).get("Metric") or {}
                 dims.update({d["Name"]: d["Value"] for d in metric.get("Dimensions", [])})
+                namespaces.add(metric.get("Namespace"))
             if dims.get("EndpointName"):
                 out.setdefault(dims["EndpointName"], []).append(
-                    {"AlarmName": a["AlarmName"], "VariantName": dims.get("VariantName")})
+                    {"AlarmName": a["AlarmName"], "VariantName": dims.get("VariantName"), "Monitor": None})
+            elif dims.get("Endpoint") and namespaces & MONITOR_NAMESPACES:
+                ns = sorted(namespaces & MONITOR_NAMESPACES)[0]
+                out.setdefault(dims["Endpoint"], []).append(
+                    {"AlarmName": a["AlarmName"], "VariantName": None,
+                     "Monitor": dims.get("MonitoringSchedule") or ns})
     for v in out.values():
         v.sort(key=lambda a: a["AlarmName"])
     return out
+
+
+HISTORY_DAYS = 90  # what CloudTrail's event history keeps
+
+
+def endpoint_config_history(ct: Any, now: datetime) -> dict[str, list[tuple[datetime, str]]]:
+    """{endpoint: [(time, endpoint config)]}, oldest first, from the region's
+    successful CreateEndpoint / UpdateEndpoint calls in CloudTrail's event
+    history (read-only, the last 90 days)."""
+    import json
+
+    out: dict[str, list[tuple[datetime, str]]] = {}
+    for name in ("CreateEndpoint", "UpdateEndpoint"):
+        kw: dict[str, Any] = {"LookupAttributes": [{"AttributeKey": "EventName", "AttributeValue": name}],
+                              "StartTime": now - timedelta(days=HISTORY_DAYS), "EndTime": now}
+        for page in ct.get_paginator("lookup_events").paginate(**kw):
+            for e in page.get("Events", []):
+                try:
+                    detail = json.loads(e.get("CloudTrailEvent") or "{}")
+                except ValueError:
+                    continue
+                if not isinstance(detail, dict) or detail.get("errorCode"):
+                    continue  # a call that failed deployed nothing
+                rp = detail.get("requestParameters") or {}
+                ep, cfg = rp.get("endpointName"), rp.get("endpointConfigName")
+                if isinstance(ep, str) and isinstance(cfg, str):
+                    out.setdefault(ep, []).append((e["EventTime"], cfg))
+    for v in out.values():
+        v.sort(key=lambda x: x[0])
+    return out
+
+
+def previous_config(history: list[tuple[datetime, str]], current: str) -> list[str]:
+    """Configs the endpoint ran before ``current`` was last deployed, newest first."""
+    idx = max((i for i, (_, c) in enumerate(history) if c == current), default=None)
+    if idx is None:
+        return []  # the current config was deployed before the history starts
+    seen: list[str] = []
+    for _, c in reversed(history[:idx]):
+        if c != current and c not in seen:
+            seen.append(c)
+    return seen
 
 
 def invocations(cw: Any, endpoint: str, variants: list[str], start: datetime, end: datetime) -> float:

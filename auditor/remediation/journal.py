@@ -31,6 +31,10 @@ def new_run_id(now: Optional[datetime] = None) -> str:
 
 
 def state_dir() -> Path:
+    """Default home of journals. SM_AUDIT_STATE_DIR (the sandbox sets it to
+    its own directory) comes first, then the XDG state directory."""
+    if os.environ.get("SM_AUDIT_STATE_DIR"):
+        return Path(os.environ["SM_AUDIT_STATE_DIR"])
     base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
     return Path(base) / "sm-audit"
 
@@ -46,7 +50,9 @@ def _now() -> str:
 class Journal:
     """Append-only writer; every line is on disk before the call it records."""
 
-    def __init__(self, path: os.PathLike | str, run_id: str, kind: str = "remediate") -> None:
+    def __init__(self, path: os.PathLike | str, run_id: str, kind: str = "remediate",
+                 meta: Optional[dict[str, Any]] = None) -> None:
+        self.meta = dict(meta or {})  # written into every entry (e.g. "sandbox": the demo account's URL)
         self.path = Path(path)
         self.run_id = run_id
         self.kind = kind  # remediate | restore
@@ -70,7 +76,7 @@ class Journal:
             "action": change.action, "step": change.kind, "change": change.id,
             "account": change.account, "region": change.region, "resource": change.resource,
             "name": change.name, "before": before, "after": change.after, "why": change.why,
-            "status": "pending", "time": _now(), **extra,
+            "status": "pending", "time": _now(), **self.meta, **extra,
         })
         return entry_id
 
@@ -131,6 +137,7 @@ class _Pending(BaseModel):
     why: str = ""
     status: Literal["pending"]
     role_arn: Optional[str] = None
+    sandbox: Optional[str] = None
 
 
 class _Completion(BaseModel):

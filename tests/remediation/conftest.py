@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import boto3
 import pytest
 
-from tests.live.conftest import _moto_server, moto_server  # noqa: F401 - shared fixtures
+from tests.live.conftest import _moto_server, aws, moto_server  # noqa: F401 - shared fixtures
 
 from auditor.models.findings import Finding, Location, ResourceRef
 from auditor.remediation.aws import Clients

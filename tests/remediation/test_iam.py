@@ -21,7 +21,7 @@ from .conftest import (ACCOUNT, REGION, Recorder, age_endpoint, alarm, live_find
 POLICY = Path(__file__).resolve().parents[2] / "iam" / "remediation.json"
 NO_PERMISSION_NEEDED = {("sts", "GetCallerIdentity")}  # AWS: callable by any principal
 PREFIX = {"sagemaker": "sagemaker", "application-autoscaling": "application-autoscaling",
-          "cloudwatch": "cloudwatch"}
+          "cloudwatch": "cloudwatch", "cloudtrail": "cloudtrail"}
 
 
 def policy():
@@ -69,17 +69,9 @@ def test_service_linked_role_is_restricted_to_autoscaling():
 
 
 @pytest.mark.live
-def test_every_call_is_declared_and_allowed(moto_server, make_ctx, tmp_path, monkeypatch):
-    from moto.core.responses import ActionResult
-    from moto.sagemaker.responses import SageMakerResponse
+def test_every_call_is_declared_and_allowed(aws, make_ctx, tmp_path):
+    from .test_monitor_rollback import monitor_alarm
 
-    def update_endpoint(self):  # moto lacks UpdateEndpoint: extend the test server (see test_actions)
-        b = self.sagemaker_backend
-        ep = b.endpoints[self._get_param("EndpointName")]
-        ep.endpoint_config_name = self._get_param("EndpointConfigName")
-        return ActionResult({"EndpointArn": ep.arn})
-
-    monkeypatch.setattr(SageMakerResponse, "update_endpoint", update_endpoint, raising=False)
     make_endpoint("scale-me", variants=(("v", 1, 1.0),))
     make_endpoint("idle", tags={"Environment": "dev"})
     scaling("idle", "AllTraffic", 1, 2, {"name": "p", "TargetValue": 70.0, "ScaleInCooldown": 300,
@@ -91,6 +83,14 @@ def test_every_call_is_declared_and_allowed(moto_server, make_ctx, tmp_path, mon
     make_endpoint("cfg", config="cfg-v2")
     sm().create_endpoint_config(EndpointConfigName="cfg-v1", ProductionVariants=sm().describe_endpoint_config(
         EndpointConfigName="cfg-v2")["ProductionVariants"])
+    # Model Monitor alarms: a one-variant endpoint (CloudTrail history) and a two-variant one (newest model)
+    make_endpoint("mon", config="mon-v1")
+    sm().create_endpoint_config(EndpointConfigName="mon-v2", ProductionVariants=sm().describe_endpoint_config(
+        EndpointConfigName="mon-v1")["ProductionVariants"])
+    sm().update_endpoint(EndpointName="mon", EndpointConfigName="mon-v2")
+    monitor_alarm("mon")
+    make_endpoint("mm-ab", variants=(("old", 1, 0.5), ("new", 1, 0.5)))
+    monitor_alarm("mm-ab", kind="model")
     fs = [live_finding("SM202", "scale-me", "apply-autoscaling"),
           live_finding("SM502", "idle", "stop-idle-endpoints"),
           live_finding("SM201", "scale-me", "raise-instance-count")]
@@ -129,4 +129,5 @@ def test_every_call_is_declared_and_allowed(moto_server, make_ctx, tmp_path, mon
     assert {"sagemaker:DeleteEndpoint", "sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint",
             "sagemaker:UpdateEndpointWeightsAndCapacities", "application-autoscaling:RegisterScalableTarget",
             "application-autoscaling:PutScalingPolicy", "application-autoscaling:DeleteScalingPolicy",
-            "application-autoscaling:DeregisterScalableTarget"} <= ops
+            "application-autoscaling:DeregisterScalableTarget", "cloudtrail:LookupEvents",
+            "sagemaker:DescribeModel"} <= ops

@@ -1,7 +1,13 @@
 """rollback-variants (SM303 / SM203): when a variant's alarms are in ALARM
 (or the user names the endpoint and variant), shift its traffic to zero and
 give its weight back to the baseline variant; or, when the user names the
-earlier endpoint config (``--to-config``), return the endpoint to it."""
+earlier endpoint config (``--to-config``), return the endpoint to it.
+
+Model Monitor alarms (data, model quality, bias, explainability) are
+endpoint-wide triggers: with several variants the newest one (latest model)
+loses its traffic to the baseline; with one variant the endpoint returns to
+the endpoint config it ran before, found read-only in CloudTrail's event
+history; when none is found the plan says so and names --to-config."""
 
 from __future__ import annotations
 
@@ -57,6 +63,8 @@ class RollbackVariants(Action):
         "sagemaker:DescribeEndpoint",
         "sagemaker:DescribeEndpointConfig",
         "cloudwatch:DescribeAlarms",
+        "sagemaker:DescribeModel",  # which variant is newest (Model Monitor alarms are endpoint-wide)
+        "cloudtrail:LookupEvents",  # the endpoint config a one-variant endpoint ran before
         "sagemaker:UpdateEndpointWeightsAndCapacities",
         "sagemaker:UpdateEndpoint",
     )
@@ -103,7 +111,22 @@ class RollbackVariants(Action):
                 for a in alarms:
                     if a["VariantName"] in names:
                         bad.setdefault(a["VariantName"], f"alarm {a['AlarmName']} is in ALARM")
-                unnamed = [a["AlarmName"] for a in alarms if not a["VariantName"]]
+                monitor = [a for a in alarms if a["Monitor"]]
+                if monitor and not bad:
+                    why = self.state_problem(ep)
+                    if why:
+                        yield Skip(self.name, t.endpoint, t.account, t.region, why)
+                        continue
+                    fired = ", ".join(f"{a['AlarmName']} ({a['Monitor']})" for a in monitor)
+                    trigger = f"Model Monitor alarm(s) {fired} in ALARM (endpoint-wide)"
+                    if len(rows) < 2:
+                        yield from self._previous_config(ctx, t, ep, trigger)
+                        continue
+                    newest = yield from self._newest(ctx, t, ep, rows, trigger)
+                    if newest is None:
+                        continue
+                    bad = {newest[0]: f"{trigger}; {newest[0]} is the newest variant ({newest[1]})"}
+                unnamed = [a["AlarmName"] for a in alarms if not a["VariantName"] and not a["Monitor"]]
                 if unnamed and not bad:
                     yield Skip(self.name, t.endpoint, t.account, t.region,
                                f"alarm(s) {', '.join(unnamed)} in ALARM name no variant: name the variant "
@@ -115,9 +138,12 @@ class RollbackVariants(Action):
                 yield Skip(self.name, t.endpoint, t.account, t.region, why)
                 continue
             if len(rows) < 2:
-                yield Skip(self.name, t.endpoint, t.account, t.region,
-                           f"{', '.join(bad.values())} but the endpoint has one variant: nothing to shift "
-                           "traffic to; return to the earlier config with --endpoint and --to-config")
+                if t.named and t.variant:
+                    yield Skip(self.name, t.endpoint, t.account, t.region,
+                               f"{', '.join(bad.values())} but the endpoint has one variant: nothing to shift "
+                               "traffic to; return to the earlier config with --endpoint and --to-config")
+                else:  # one variant: the endpoint returns to the config it ran before
+                    yield from self._previous_config(ctx, t, ep, "; ".join(bad.values()))
                 continue
             healthy = [r for r in rows if r["VariantName"] not in bad]
             if o.baseline:
@@ -144,6 +170,59 @@ class RollbackVariants(Action):
                          rules=t.rules or list(self.rules),
                          why=f"{why}; shift its traffic ({moved:g}) to baseline {base['VariantName']}. "
                              "To return to an earlier endpoint config instead, use --to-config")
+
+    def _newest(self, ctx: Context, t: Target, ep: dict[str, Any], rows: list[dict[str, Any]], trigger: str):
+        """(variant, why) of the variant deployed last: the latest model, or
+        when models tie, none (a Skip says so). A generator returning its answer."""
+        sm = ctx.clients.sm(t.account, t.region)
+        cfg = aws.describe_endpoint_config(sm, ep["EndpointConfigName"]) or {}
+        models = {v["VariantName"]: v.get("ModelName") for v in cfg.get("ProductionVariants", [])}
+        created = {}
+        for r in rows:
+            m = models.get(r["VariantName"])
+            d = aws.describe_model(sm, m) if m else None
+            if d and d.get("CreationTime"):
+                created[r["VariantName"]] = (d["CreationTime"], m)
+        if len(created) < len(rows):
+            yield Skip(self.name, t.endpoint, t.account, t.region,
+                       f"{trigger}, but the models of its variants cannot all be described: cannot tell the "
+                       "newest variant; name it with --endpoint/--variant")
+            return None
+        ranked = sorted(created.items(), key=lambda kv: kv[1][0], reverse=True)
+        if ranked[0][1][0] == ranked[1][1][0]:
+            yield Skip(self.name, t.endpoint, t.account, t.region,
+                       f"{trigger}, but variants {ranked[0][0]} and {ranked[1][0]} were deployed at the same time: "
+                       "name the one to roll back with --endpoint/--variant")
+            return None
+        v, (when, model) = ranked[0]
+        return v, f"model {model} created {aws.iso(when)}"
+
+    def _previous_config(self, ctx: Context, t: Target, ep: dict[str, Any], trigger: str):
+        """One variant: back to the endpoint config it ran before, found in
+        CloudTrail's event history (CreateEndpoint / UpdateEndpoint, 90 days)."""
+        key = ("config-history", t.account, t.region)
+        if key not in ctx.memo:
+            ctx.memo[key] = aws.endpoint_config_history(ctx.clients.cloudtrail(t.account, t.region), ctx.now)
+        sm = ctx.clients.sm(t.account, t.region)
+        current = ep["EndpointConfigName"]
+        gone = []
+        for cfg in aws.previous_config(ctx.memo[key].get(t.endpoint, []), current):
+            if aws.describe_endpoint_config(sm, cfg) is None:
+                gone.append(cfg)
+                continue
+            yield Change(action=self.name, kind="config", resource=ep["EndpointArn"], name=t.endpoint,
+                         account=t.account, region=t.region,
+                         before={"EndpointConfigName": current, "EndpointStatus": ep["EndpointStatus"]},
+                         after={"EndpointConfigName": cfg}, rules=t.rules or list(self.rules),
+                         why=f"{trigger}; one variant: return {t.endpoint} from endpoint config {current} to {cfg}, "
+                             "the config it ran before (CloudTrail event history); UpdateEndpoint swaps the "
+                             "fleet without downtime. Another config: --endpoint with --to-config")
+            return
+        note = f" (earlier config(s) {', '.join(gone)} no longer exist)" if gone else ""
+        yield Skip(self.name, t.endpoint, t.account, t.region,
+                   f"{trigger}, but no earlier endpoint config of {t.endpoint} was found in CloudTrail's event "
+                   f"history (last {aws.HISTORY_DAYS} days){note}: name one with --endpoint {t.endpoint} "
+                   "--to-config CONFIG")
 
     def _to_config(self, ctx: Context, t: Target, ep: dict[str, Any], cfg: str):
         sm = ctx.clients.sm(t.account, t.region)
