@@ -204,6 +204,8 @@ def context(doc: ResultDocument, baseline: Any = None, fail_on: Optional[str] = 
         "chart": _chart(doc.findings),
         "gaps": doc.gaps,
         "plan": plan,
+        "plan_verdict": S.plan_verdict(doc),
+        "plan_first": S.plan_verdict(doc) is not None,  # a remediate report leads with its plan
         "plan_extra": {k: v for k, v in (plan or {}).items() if k not in ("changes", "skipped")},
         "changes": changes,
         "skipped": (plan or {}).get("skipped") or [],

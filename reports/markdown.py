@@ -57,6 +57,9 @@ def render(doc: ResultDocument, fail_on: Optional[str] = None, baseline: Any = N
     head = [f"## {esc(title or 'sm-audit ' + run.command)}", ""]
     verdict = (f"❌ **Failed**: {len(gate)} unsuppressed finding(s) at or above `{fail_on}`" if gate
                else f"✅ **Passed**: nothing unsuppressed at or above `{fail_on}`")
+    pv = S.plan_verdict(doc)
+    if pv is not None:  # remediate: the verdict of the plan, as its exit code says
+        verdict = ("❌ **" if pv[0] == "fail" else "✅ **") + esc(pv[1]).replace(": ", "**: ", 1)
     head.append(verdict + (" (new findings only)" if baseline is not None else ""))
     head.append("")
     scope = []
@@ -120,9 +123,13 @@ def render(doc: ResultDocument, fail_on: Optional[str] = None, baseline: Any = N
             rows_.append(f"| {esc(c.get('action', ''))} | {esc(c.get('name') or c.get('resource', ''))} | "
                          f"{esc(c.get('account') or '—')} / {esc(c.get('region') or '—')} | {ba} | "
                          f"{esc(c.get('status', 'planned'))} |")
-        sections.append(([f"### Remediation plan ({len(changes)} change(s))", "",
-                          "| Action | Resource | Account / region | Before → after | Status |",
-                          "|---|---|---|---|---|"], rows_, [""], "change(s)"))
+        plan_section = ([f"### Remediation plan ({len(changes)} change(s))", "",
+                         "| Action | Resource | Account / region | Before → after | Status |",
+                         "|---|---|---|---|---|"], rows_, [""], "change(s)")
+        if pv is not None:
+            sections.insert(0, plan_section)  # a remediate report leads with its plan
+        else:
+            sections.append(plan_section)
     if baseline is not None and baseline.fixed:
         sections.append(([f"<details><summary>{len(baseline.fixed)} fixed since the baseline</summary>", "",
                           "| Rule | Resource | Finding |", "|---|---|---|"],

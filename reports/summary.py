@@ -118,3 +118,20 @@ def gated(findings: list[Finding], fail_on: str) -> list[Finding]:
     return [f for f in findings if f.suppression is None and f.outcome in ("fail", "error")
             and LEVEL_RANK[f.level] >= threshold]
 
+
+
+def plan_verdict(doc) -> "tuple[str, str] | None":
+    """The verdict of a ``remediate`` result: about the plan (its exit code:
+    1 only when a change failed), not about the findings it started from."""
+    plan = doc.plan or None
+    if doc.run.command != "remediate" or not isinstance(plan, dict):
+        return None
+    changes = [c for c in plan.get("changes") or [] if isinstance(c, dict)]
+    status = [str(c.get("status", "planned")).split(":")[0] for c in changes]
+    failed = status.count("failed")
+    counts = ", ".join(f"{status.count(k)} {k}" for k in sorted(set(status))) or "no changes"
+    if failed:
+        return "fail", f"FAIL: {failed} change(s) failed ({counts})"
+    if plan.get("applied"):
+        return "pass", f"PASS: remediation applied ({counts})"
+    return "pass", f"PASS: plan made, nothing was changed ({counts}); --apply carries it out"

@@ -219,3 +219,39 @@ def test_after_apply_the_audit_no_longer_finds_what_was_fixed(seeded, capsys, tm
     # what remains is the HA gap the run did not close without --endpoint (no scale-out without the opt-in)
     (left,) = remediable()
     assert left[0] == "SM202" and "has MinCapacity 1: autoscaling may scale the variant below the 2" in left[2]
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "html"])
+def test_remediate_report_leads_with_the_plan_and_its_verdict_matches_the_exit_code(seeded, capsys, fmt):
+    code, out, err = run(capsys, "remediate", "--region", REGION, "--format", fmt)
+    assert code == 0, err
+    verdict = "PASS: plan made, nothing was changed (2 planned, 1 skipped); --apply carries it out"
+    if fmt == "markdown":
+        head = out.split("### ")[0]
+        assert "✅ **PASS**: plan made, nothing was changed (2 planned, 1 skipped)" in head and "Failed" not in head
+        assert out.index("### Remediation plan") < out.index("### Findings")
+    else:
+        assert f'<p id="verdict" class="verdict pass">{verdict}' in out and "FAIL:" not in out.split("<main>")[0]
+        assert out.index('<section id="plan">') < out.index('<section id="summary">')
+
+
+def test_remediate_report_verdict_fails_when_a_change_failed(seeded, capsys, tmp_path, monkeypatch):
+    from botocore.exceptions import ClientError
+
+    from auditor.remediation import aws as raws
+
+    real = raws.Clients.client
+
+    def client(self, service, region):
+        c = real(self, service, region)
+
+        def deny(**kw):
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "DeleteEndpoint")
+        c.meta.events.register("before-call.sagemaker.DeleteEndpoint", deny)
+        return c
+
+    monkeypatch.setattr(raws.Clients, "client", client)
+    code, out, err = run(capsys, "remediate", "--region", REGION, "--rule", "SM502", "--apply", "--yes",
+                         "--journal", str(tmp_path / "j"), "--format", "markdown")
+    assert code == 1, err
+    assert "❌ **FAIL**: 1 change(s) failed (1 failed)" in out
