@@ -83,8 +83,9 @@ def _session(profile: Optional[str], region: Optional[str]):
               help="With --endpoint: return the endpoint to this earlier endpoint config (UpdateEndpoint), "
                    "and do nothing else.")
 @click.option("--max-changes", type=click.IntRange(0), default=None, help="Refuse a plan with more changes than N.")
-@click.option("--journal", "journal_path", type=click.Path(dir_okay=False), default=None,
-              help="Journal file [default: $XDG_STATE_HOME/sm-audit/journal-<run>.jsonl].")
+@click.option("--journal", "journal_path", default=None, metavar="FILE|s3://BUCKET/PREFIX/",
+              help="Journal file, or an S3 prefix (one object per record, for runs whose disk does not last) "
+                   "[default: $XDG_STATE_HOME/sm-audit/journal-<run>.jsonl].")
 @click.option("--continue-on-error", is_flag=True, help="Skip a resource whose call fails instead of stopping.")
 @click.option("--set", "sets", multiple=True, metavar="ACTION.OPTION=VALUE",
               help="Override an action option, e.g. apply-autoscaling.max_capacity=6 (repeatable).")
@@ -174,8 +175,8 @@ def remediate(do_apply, yes, rules, endpoints, variant, baseline, to_config, max
 
 
 @click.command()
-@click.option("--journal", "journal_path", required=True, type=click.Path(exists=True, dir_okay=False),
-              help="The remediation journal to undo.")
+@click.option("--journal", "journal_path", required=True, metavar="FILE|s3://BUCKET/PREFIX/",
+              help="The remediation journal to undo: a file, or the S3 prefix a run journaled to.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--continue-on-error", is_flag=True, help="Go on with the other entries when one undo fails.")
 @click.option("--restore-journal", type=click.Path(dir_okay=False), default=None,

@@ -47,19 +47,54 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
+def s3_location(path: Any) -> Optional[tuple[str, str]]:
+    """(bucket, prefix) of an ``s3://bucket/prefix/`` journal, else None."""
+    text = str(path)
+    if not text.startswith("s3://"):
+        return None
+    bucket, _, prefix = text[5:].partition("/")
+    if not bucket:
+        raise JournalError(f"{text}: an S3 journal is s3://BUCKET/PREFIX/")
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    return bucket, prefix
+
+
+def _s3() -> Any:
+    import boto3
+
+    return boto3.client("s3")
+
+
 class Journal:
-    """Append-only writer; every line is on disk before the call it records."""
+    """Append-only writer; every record is durable before the call it records:
+    a local file line (flushed and fsynced), or with ``s3://bucket/prefix/``
+    one S3 object per record (a scheduled task's disk is gone after the run;
+    a PutObject that returned is stored)."""
 
     def __init__(self, path: os.PathLike | str, run_id: str, kind: str = "remediate",
                  meta: Optional[dict[str, Any]] = None) -> None:
         self.meta = dict(meta or {})  # written into every entry (e.g. "sandbox": the demo account's URL)
-        self.path = Path(path)
+        self.s3 = s3_location(path)
+        self.path: Any = str(path) if self.s3 else Path(path)
         self.run_id = run_id
         self.kind = kind  # remediate | restore
         self.seq = 0
+        self.records = 0
         self._fh = None
+        self._client: Any = None
 
     def _write(self, obj: dict[str, Any]) -> None:
+        self.records += 1
+        if self.s3 is not None:
+            bucket, prefix = self.s3
+            if self._client is None:
+                self._client = _s3()
+            body = json.dumps(obj, sort_keys=True, default=str).encode("utf-8")
+            # keys sort in write order: the run, then the record number
+            self._client.put_object(Bucket=bucket, Key=f"{prefix}{self.run_id}/{self.records:08d}.json",
+                                    Body=body, ContentType="application/json")
+            return
         if self._fh is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._fh = open(self.path, "a", encoding="utf-8")
@@ -168,57 +203,76 @@ def read(path: os.PathLike | str) -> tuple[list[Entry], list[str]]:
     line). The whole journal is checked before anything is returned: a line
     of the wrong shape anywhere refuses all of it (JournalError), so restore
     never undoes a newer entry and then stops at a broken older one."""
-    p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except OSError as e:
-        raise JournalError(f"{p}: cannot read journal: {e.strerror or e}") from None
-    lines = raw.split(b"\n")
+    loc = s3_location(path)
+    if loc is not None:
+        items = _s3_records(str(path), *loc)  # whole objects: a PutObject is never torn
+    else:
+        p = Path(path)
+        try:
+            raw = p.read_bytes()
+        except OSError as e:
+            raise JournalError(f"{p}: cannot read journal: {e.strerror or e}") from None
+        lines = raw.split(b"\n")
+        items = [(f"{p}:{n}", b, n >= len(lines) - 1) for n, b in enumerate(lines, 1)]
     entries: dict[str, Entry] = {}
     warnings: list[str] = []
     seqs: dict[tuple[str, int], str] = {}
-    for n, bline in enumerate(lines, 1):
+    for where, bline, last in items:
         if not bline.strip():
             continue
-        last = n >= len(lines) - 1
         try:
             obj = _parse(bline.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as e:
             if last and not isinstance(e, UnicodeDecodeError) and not str(e).startswith("nested"):
                 # torn by a crash mid-write: the call after it never ran
-                warnings.append(f"{p}:{n}: incomplete last line ignored")
+                warnings.append(f"{where}: incomplete last line ignored")
                 continue
             why = ("not UTF-8" if isinstance(e, UnicodeDecodeError) else
                    str(e) if str(e).startswith("nested") else "not JSON")
-            raise JournalError(f"{p}:{n}: not a journal line ({why})") from None
+            raise JournalError(f"{where}: not a journal line ({why})") from None
         if not isinstance(obj, dict) or "id" not in obj or "status" not in obj:
-            raise JournalError(f"{p}:{n}: not a journal line")
+            raise JournalError(f"{where}: not a journal line")
         try:
             if obj["status"] == "pending":
                 rec = _Pending.model_validate(obj)
             else:
                 done = _Completion.model_validate(obj)
         except ValidationError as e:
-            raise JournalError(f"{p}:{n}: journal line {str(obj.get('id'))[:80]!r}: {_problem(e)}") from None
+            raise JournalError(f"{where}: journal line {str(obj.get('id'))[:80]!r}: {_problem(e)}") from None
         if obj["status"] == "pending":
             if rec.id in entries:
-                raise JournalError(f"{p}:{n}: entry {rec.id} appears twice")
+                raise JournalError(f"{where}: entry {rec.id} appears twice")
             if (rec.run_id, rec.seq) in seqs:
-                raise JournalError(f"{p}:{n}: run {rec.run_id} has two entries with seq {rec.seq}")
+                raise JournalError(f"{where}: run {rec.run_id} has two entries with seq {rec.seq}")
             seqs[(rec.run_id, rec.seq)] = rec.id
             if rec.kind == "restore":
-                raise JournalError(f"{p}:{n}: {rec.id} is from a restore journal; restore undoes remediation "
+                raise JournalError(f"{where}: {rec.id} is from a restore journal; restore undoes remediation "
                                    "journals (to redo a change, run remediate again)")
             problem = _action_problem(obj)
             if problem:
-                raise JournalError(f"{p}:{n}: entry {rec.id}: {problem}")
+                raise JournalError(f"{where}: entry {rec.id}: {problem}")
             entries[rec.id] = Entry(obj, "pending")
         elif done.id in entries:
             entries[done.id].status = done.status
             entries[done.id].error = done.error
         else:
-            warnings.append(f"{p}:{n}: completion for unknown entry {done.id}")
+            warnings.append(f"{where}: completion for unknown entry {done.id}")
     return sorted(entries.values(), key=lambda e: (e.record["run_id"], e.seq)), warnings
+
+
+def _s3_records(url: str, bucket: str, prefix: str) -> list[tuple[str, bytes, bool]]:
+    from botocore.exceptions import ClientError
+
+    s3 = _s3()
+    keys: list[str] = []
+    try:
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            keys += [o["Key"] for o in page.get("Contents", []) if o["Key"].endswith(".json")]
+        return [(f"s3://{bucket}/{k}", s3.get_object(Bucket=bucket, Key=k)["Body"].read(), False)
+                for k in sorted(keys)]
+    except ClientError as e:
+        err = e.response.get("Error", {})
+        raise JournalError(f"{url}: cannot read journal: {err.get('Code')}: {err.get('Message')}") from None
 
 
 def _action_problem(rec: dict[str, Any]) -> Optional[str]:
