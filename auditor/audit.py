@@ -33,6 +33,7 @@ class AuditOptions:
     skip: Optional[list[str]] = None  # --skip-rule: wins over select
     fail_on: str = "error"
     progress: Optional[bool] = None
+    shard: Optional[tuple[int, int]] = None  # --shard K/N: this share of account x region
     session_hooks: list = field(default_factory=list)  # tests: inject faults into every session
     now: Optional[datetime] = None
 
@@ -78,7 +79,7 @@ def audit(cfg: Config, opts: AuditOptions, today: Optional[date] = None) -> Audi
     factory = SessionFactory(profile=opts.profile, hooks=list(opts.session_hooks), max_attempts=opts.max_attempts,
                              pool=max(10, opts.inner_workers * 2))
     scope = Scope(regions=list(opts.regions), all_regions=opts.all_regions, role_arns=list(opts.role_arns),
-                  org_role=opts.org_role)
+                  org_role=opts.org_role, shard=opts.shard)
     collected, accounts, regions = run(factory, scope, max_workers=opts.max_workers,
                                        inner_workers=opts.inner_workers, metric_plan=metric_plan(rs, now),
                                        progress=opts.progress)

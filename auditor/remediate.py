@@ -39,6 +39,7 @@ class RemediateOptions:
     fail_on: Optional[str] = None
     now: Optional[datetime] = None
     journal_meta: dict[str, Any] = field(default_factory=dict)  # written into every journal entry
+    shard: Optional[tuple[int, int]] = None  # --shard K/N of account x region
 
 
 @dataclass
@@ -92,9 +93,11 @@ def remediate(cfg: Config, opts: RemediateOptions,
         from .audit import AuditOptions, audit as run_audit
 
         result = run_audit(cfg, AuditOptions(profile=opts.profile, regions=regions, production=opts.production,
-                                             fail_on=opts.fail_on or cfg.fail_on or "error", now=now))
+                                             fail_on=opts.fail_on or cfg.fail_on or "error", now=now,
+                                             shard=opts.shard))
         doc, inventory = result.doc, result.inventory
-        regions = regions or list(doc.run.regions)
+        # a shard plans only the regions it audited
+        regions = list(doc.run.regions) if opts.shard else (regions or list(doc.run.regions))
     session = boto3.Session(profile_name=opts.profile, region_name=regions[0] if regions else None)
     ctx = Context(clients=Clients(session), now=now, options=options, scale_out=list(opts.endpoints))
     run_id = new_run_id(now)

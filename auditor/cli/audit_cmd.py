@@ -28,8 +28,11 @@ from .common import emit, output_options
 @click.option("--sandbox", is_flag=True,
               help="Audit a local demo account (an in-process moto server with sample deployments).")
 @click.option("--verbose", "-v", is_flag=True, help="Print API-call counts and timing on stderr.")
+@click.option("--shard", default=None, metavar="K/N",
+              help="Audit only share K of N of the account x region list (deterministic); "
+                   "`sm-audit report` merges the N results.")
 def audit(fmt, output, config_path, fail_on, color, quiet, profile, regions, all_regions, role_arns, org_role, max_workers,
-          max_attempts, production, select, skip, save_snapshot, sandbox, verbose):
+          max_attempts, production, select, skip, save_snapshot, sandbox, verbose, shard):
     """Check live SageMaker deployments in AWS accounts (read-only).
 
     Uses the standard AWS environment (profile, credentials, AWS_ENDPOINT_URL).
@@ -40,6 +43,12 @@ def audit(fmt, output, config_path, fail_on, color, quiet, profile, regions, all
     from .. import config as config_mod
     if role_arns and org_role:
         raise click.UsageError("--role-arn and --org-role cannot be combined")
+    from ..live.shard import ShardError, parse as parse_shard
+
+    try:
+        shard_k_n = parse_shard(shard)
+    except ShardError as e:
+        raise click.UsageError(str(e)) from None
     if not sandbox:
         from ..credentials import check
 
@@ -51,7 +60,7 @@ def audit(fmt, output, config_path, fail_on, color, quiet, profile, regions, all
     opts = AuditOptions(profile=profile, regions=list(regions), all_regions=all_regions, role_arns=list(role_arns),
                         org_role=org_role, max_workers=max_workers, max_attempts=max_attempts,
                         production=production, select=list(select) or None, fail_on=threshold,
-                        skip=list(skip) or None)
+                        skip=list(skip) or None, shard=shard_k_n)
     if sandbox:
         if profile or role_arns or org_role:
             raise click.UsageError("--sandbox audits the demo account; it takes no --profile/--role-arn/--org-role")

@@ -94,14 +94,17 @@ def _session(profile: Optional[str], region: Optional[str]):
 @click.option("--profile", default=None, help="AWS profile.")
 @click.option("--region", "regions", multiple=True, help="Region (repeatable) [default: the profile's].")
 @click.option("--production", is_flag=True, help="Treat every audited resource as production.")
-@click.option("--sandbox", is_flag=True, help="Remediate the local demo account (in-process moto server).")
+@click.option("--sandbox", is_flag=True, help="Remediate the demo account (the running `sm-audit sandbox`, "
+                                              "else a throw-away one).")
+@click.option("--shard", default=None, metavar="K/N",
+              help="Only share K of N of the account x region list (as `audit --shard`).")
 @click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None)
 @click.option("--fail-on", type=click.Choice(FAIL_ON), default=None,
               help="Passed to the audit that finds what to remediate.")
 def remediate(do_apply, yes, rules, endpoints, variant, baseline, to_config, max_changes, journal_path,
-              continue_on_error, sets, findings_path, profile, regions, production, sandbox, fmt, output,
+              continue_on_error, sets, findings_path, profile, regions, production, sandbox, shard, fmt, output,
               config_path, fail_on):
     """Turn live findings into a plan of concrete changes (before -> after,
     and why); with --apply, carry it out, journaling every change first.
@@ -121,6 +124,14 @@ def remediate(do_apply, yes, rules, endpoints, variant, baseline, to_config, max
         raise click.UsageError("--variant and --to-config are two different rollbacks: choose one")
     if (variant or to_config) and not rules:
         rules = ("rollback-variants",)  # a named rollback is all this run does
+    from ..live.shard import ShardError, parse as parse_shard
+
+    try:
+        shard_k_n = parse_shard(shard)
+    except ShardError as e:
+        raise click.UsageError(str(e)) from None
+    if shard_k_n and findings_path:
+        raise click.UsageError("--shard splits the audit remediate runs; a --findings file is already one share")
     if sandbox and (profile or findings_path):
         raise click.UsageError("--sandbox remediates the demo account; it takes no --profile/--findings")
     if not sandbox:
@@ -136,7 +147,7 @@ def remediate(do_apply, yes, rules, endpoints, variant, baseline, to_config, max
     opts = RemediateOptions(apply=do_apply, rules=list(rules), endpoints=list(endpoints), variant=variant,
                             max_changes=max_changes, journal=journal_path, continue_on_error=continue_on_error,
                             overrides=overrides, findings_path=findings_path, profile=profile,
-                            regions=list(regions), production=production, fail_on=fail_on)
+                            regions=list(regions), production=production, fail_on=fail_on, shard=shard_k_n)
 
     def confirm(plan) -> None:
         accounts = sorted({f"{c.account}/{c.region}" for c in plan.actionable})

@@ -35,6 +35,8 @@ class Scope:
     all_regions: bool = False
     role_arns: list[str] = field(default_factory=list)
     org_role: Optional[str] = None
+    shard: Optional[tuple[int, int]] = None  # (K, N): only this share of account x region
+
 
 
 class Progress:
@@ -123,15 +125,31 @@ def run(factory: SessionFactory, scope: Scope, max_workers: int = 8, inner_worke
     accounts = resolve_accounts(factory, scope)
     tasks: list[tuple[Account, Optional[str]]] = []
     all_regions: set[str] = set()
+    per_account: list[tuple[Account, list[str], list[CoverageGap]]] = []
     for acct in accounts:
         if acct.error is not None:
-            total.gaps.append(acct.error)
+            per_account.append((acct, [], [acct.error]))
             continue
         regions, gaps = resolve_regions(factory, scope, acct)
+        per_account.append((acct, regions, gaps))
+    from .shard import mine
+
+    # an account that cannot be listed still has one pair, so exactly one shard reports it
+    pairs = [(a.id or "", r) for a, regions, _ in per_account for r in (regions or [""])]
+    share = mine(pairs, scope.shard)
+    for acct, regions, gaps in per_account:
+        own = [r for r in (regions or [""]) if (acct.id or "", r) in share]
+        if not own:
+            continue
         total.gaps.extend(gaps)
+        if acct.error is not None:
+            continue
+        if min(regions or [""]) in own:
+            tasks.append((acct, None))  # account-wide (IAM, CloudTrail): with the account's first region
+        regions = [r for r in own if r]
         all_regions.update(regions)
-        tasks.append((acct, None))  # account-wide: IAM, CloudTrail
         tasks.extend((acct, r) for r in regions)
+    accounts = [a for a, regions, _ in per_account if any((a.id or "", r) in share for r in (regions or [""]))]
     home = {a.id: (scope.regions[0] if scope.regions else None) for a in accounts}
     bar = Progress(len(tasks), progress)
 
