@@ -138,7 +138,9 @@ class HighAvailability(Rule):
                        f"inference component {ic.label} is an adapter: it runs on its base component's copies")
             return
         copies = ic.copies()
-        path = ("RuntimeConfig", "CurrentCopyCount" if ic.meta.is_live else "CopyCount")
+        # name the field the count came from (a live component reports its current count)
+        path = ("RuntimeConfig", "CurrentCopyCount" if prop(ic.RuntimeConfig, "CurrentCopyCount") is not None
+                else "CopyCount")
         if copies is None:
             yield Undecided(("RuntimeConfig",), f"inference component {ic.label} sets no RuntimeConfig.CopyCount; "
                                                 f"cannot tell how many copies it runs")

@@ -59,7 +59,7 @@ def suppressions(arn: str, tags: Optional[dict]) -> list[Suppression]:
         return []
     reason = tags.get(SKIP_REASON_TAG, "")
     expires = tags.get(SKIP_EXPIRES_TAG) or None
-    # the config file's standard: no reason, not applied (reported as SM001 on the resource)
+    # the config file's standard: no reason, not applied (reported as an input-error finding on the resource)
     problem = None if reason.strip() else f"has no reason (tag {SKIP_REASON_TAG} is missing or empty)"
     out = []
     for rid in tags[SKIP_TAG].replace(";", ",").replace(" ", ",").split(","):
