@@ -77,6 +77,10 @@ class Deployment(_Strict):
         return v
 
 
+class ReportConfig(_Strict):
+    owner_tags: list[str] = Field(default_factory=lambda: ["owner", "team"])  # HTML "by owner" (any case)
+
+
 class Config(_Strict):
     version: Literal[1] = 1
     fail_on: Optional[FailOn] = None
@@ -85,6 +89,7 @@ class Config(_Strict):
     suppressions: list[ConfigSuppression] = Field(default_factory=list)
     deployments: list[Deployment] = Field(default_factory=list)
     plugins: bool = True  # load third-party rule packs
+    report: ReportConfig = Field(default_factory=ReportConfig)
     source: Optional[str] = Field(None, exclude=True)
     _positions: dict = PrivateAttr(default_factory=dict)  # key path -> Span, for error lines
 

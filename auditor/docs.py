@@ -99,8 +99,11 @@ def sections_text(info: RuleInfo) -> str:
     return "\n".join(out)
 
 
-def rule_page(info: RuleInfo, summary: str = "", rows: Optional[list[tuple[str, str, str, str]]] = None) -> str:
-    lines = [GENERATED, "", f"# {info.id} {info.slug}", "", f"**{info.title}**", ""]
+def rule_page(info: RuleInfo, summary: str = "", rows: Optional[list[tuple[str, str, str, str]]] = None,
+              generated: bool = True) -> str:
+    """A rule's page; ``generated`` heads it with the note for the committed
+    docs/rules files (not shown to someone running `rules explain`)."""
+    lines = ([GENERATED, ""] if generated else []) + [f"# {info.id} {info.slug}", "", f"**{info.title}**", ""]
     if summary and summary != info.title:
         lines += [summary, ""]
     lines += [
@@ -110,7 +113,7 @@ def rule_page(info: RuleInfo, summary: str = "", rows: Optional[list[tuple[str, 
         f"| Scope | {', '.join(info.scope) or '-'} |",
     ]
     if info.section:
-        lines.append(f"| Policy section | {_cell(info.section)} |")
+        lines.append(f"| Policy area | {_cell(info.section)} |")
     if info.tags:
         lines.append(f"| Tags | {_cell(', '.join(info.tags))} |")
     if info.security_severity is not None:

@@ -89,7 +89,16 @@ def resource_ref(res: Resource) -> ResourceRef:
         region=m.region,
         file=m.file,
         stack=m.stack,
+        tags=_known_tags(res.Tags),
     )
+
+
+def _known_tags(tags: Any) -> Optional[dict[str, str]]:
+    """The resource's tags whose values are known text (reports group by owner/team tags)."""
+    if not isinstance(tags, dict):
+        return None
+    out = {str(k): v for k, v in tags.items() if isinstance(v, str)}
+    return dict(sorted(out.items())) or None
 
 
 def problem_finding(p: InputProblem, inv: Optional[Inventory] = None,

@@ -43,7 +43,7 @@ def _scan_file(path: str, explicit: bool, rs, settings, slim: bool = False, bind
     fr: FileResult = load_file(path, explicit, bindings.pins_for(path) if bindings else None)
     if fr.skipped:
         return FileOutcome(skipped=True, file=fr.file, skip_reason=fr.skip_reason)
-    out = FileOutcome()
+    out = FileOutcome(file=fr.file)
     out.files = fr.files
     out.findings.extend(problem_finding(p, positions=fr.positions) for p in fr.problems)
     out.findings.extend(fr.findings)
@@ -161,16 +161,18 @@ def scan(paths: list[str], cfg: Config, production: bool = False, select: Option
         outcomes = [_scan_file(path, explicit, rs, settings, bindings=bindings) for path, explicit in files]
     scanned = 0
     skipped: list[SkippedFile] = []
+    names: list[str] = []
     for o in outcomes:
         if o.skipped:
             skipped.append(SkippedFile(file=o.file, reason=o.skip_reason))
             continue
         scanned += o.files
+        names.append(o.file)
         findings.extend(o.findings)
         evaluations.extend(o.evaluations)
         for key, res in o.resources.items():
             resources.setdefault(key, res)
     run = RunInfo(command="scan", targets=list(paths), production=settings.production_all,
                   files_scanned=scanned, files_skipped=len(skipped), resources=len(resources), fail_on=fail_on,
-                  skipped=skipped)
+                  skipped=skipped, files=names)
     return finish(run, rs, findings, evaluations, resources, cfg, today)

@@ -26,13 +26,16 @@ from markupsafe import Markup
 
 from auditor.docs import with_doc
 from auditor.models.findings import Finding, ResultDocument
-from auditor.vocabulary import LEVEL_RANK, LEVELS, OUTCOMES
+from auditor.vocabulary import LEVEL_RANK, OUTCOMES
 
-from . import summary as S
+from auditor import fixes
+
+from . import source, summary as S
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SEVERITY_COLORS = {"error": "#c62828", "warning": "#ef6c00", "note": "#1565c0", "unknown": "#757575"}
 SERIES = ("error", "warning", "note", "unknown")
+DEFAULT_OWNER_TAGS = ("owner", "team")  # .sm-audit.yaml report.owner_tags overrides
 PAGE = 500  # findings rows shown before "Show all" (the same number is in report.js)
 
 
@@ -42,6 +45,7 @@ def _env() -> Environment:
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["pretty"] = _pretty
     env.filters["blocks"] = blocks
+    env.filters["sum_counter"] = lambda c: sum(c.values())
     return env
 
 
@@ -162,16 +166,65 @@ def _chart(findings: list[Finding]) -> dict:
             "colors": SEVERITY_COLORS}
 
 
+FINDING_COLUMNS = ("error", "warning", "note", "unknown", "suppressed")
+OUTCOME_LABELS = {"pass": "pass", "fail": "fail", "unknown": "unknown", "error": "input error",
+                  "suppressed": "suppressed"}
+
+
+def _column(f: Finding) -> str:
+    """The one column a finding counts in: its severity, unknown, or suppressed."""
+    return "suppressed" if f.suppression else _kind(f)
+
+
+def _fix(f: Finding, rule: Any) -> Optional[dict]:
+    fix = fixes.suggest(f, rule.params if rule is not None else None, source.is_template(f.location.file))
+    if fix is None:
+        return None
+    fmt = fixes.file_format(f.location.file or "")
+    return {"title": fix.title, "format": fmt, "text": fixes.render(fix, fmt)}
+
+
+def finding_table(findings: list[Finding], key) -> dict[str, Counter]:
+    """Findings (not checks) per ``key(f)``, by column; every findings table and
+    the chart are cut from the same findings with this one function."""
+    t: dict[str, Counter] = {}
+    for f in findings:
+        k = key(f)
+        if k is None:
+            continue
+        t.setdefault(k, Counter())[_column(f)] += 1
+    return dict(sorted(t.items()))
+
+
+def shown_columns(tables: list[dict[str, Counter]], columns: tuple) -> list[str]:
+    """Columns with at least one non-zero cell (an outcome no finding has is noise)."""
+    return [c for c in columns if any(cnt.get(c) for t in tables for cnt in t.values())]
+
+
+def account_of(f: Finding) -> Optional[str]:
+    if f.resource is not None and f.resource.account:
+        return f.resource.account
+    return f.location.account
+
+
+def owner_of(f: Finding, keys: tuple) -> Optional[str]:
+    """The first owner/team tag (``report.owner_tags``, any case) on the finding's resource."""
+    tags = (f.resource.tags if f.resource is not None else None) or {}
+    lower = {k.lower(): v for k, v in tags.items()}
+    for k in keys:
+        v = lower.get(k.lower())
+        if v:
+            return v
+    return None
+
+
 def context(doc: ResultDocument, baseline: Any = None, fail_on: Optional[str] = None,
-            title: Optional[str] = None) -> dict:
+            title: Optional[str] = None, owner_tags: Optional[list] = None) -> dict:
     fail_on = fail_on or doc.run.fail_on or "error"
     rules = {r.id: with_doc(r) for r in doc.rules}
-    rows = S.rows(doc)
     active = [f for f in doc.findings if not f.suppression]
     suppressed = [f for f in doc.findings if f.suppression]
     gate = S.gated(doc.findings, fail_on)
-    by_level = S.tally(rows, lambda r: r.level)
-    sev = {lv: by_level.get(lv, Counter()) for lv in LEVELS}
     plan = doc.plan or None
     changes = []
     if plan:
@@ -181,8 +234,22 @@ def context(doc: ResultDocument, baseline: Any = None, fail_on: Optional[str] = 
     findings = []
     for i, f in enumerate(sorted(active, key=lambda f: (-LEVEL_RANK.get(_kind(f), 0), f.sort_key()))):
         findings.append({"f": f, "n": i + 1, "kind": _kind(f), "where": _where(f),
-                         "rank": LEVEL_RANK.get(_kind(f), 0), "rule": rules.get(f.rule)})
+                         "rank": LEVEL_RANK.get(_kind(f), 0), "rule": rules.get(f.rule),
+                         "excerpt": source.excerpt(f.location.file, f.location.line),
+                         "fix": _fix(f, rules.get(f.rule))})
     counts = S.finding_counts(doc.findings)
+    live = doc.run.command not in ("scan",) and not doc.run.files_scanned
+    keys = tuple(owner_tags or DEFAULT_OWNER_TAGS)
+    by_rule = finding_table(doc.findings, lambda f: f.rule)
+    by_group = finding_table(doc.findings, (lambda f: account_of(f) or "(no account)") if live
+                             else (lambda f: f.location.file or "(run)"))
+    by_owner = finding_table(doc.findings, lambda f: owner_of(f, keys))
+    columns = shown_columns([by_rule], FINDING_COLUMNS) or ["error"]
+    # checks (rule x resource) are a different unit: their own table, and not in the
+    # baseline view, whose numbers are all about the new findings
+    rows = [] if baseline is not None else S.rows(doc)
+    check_table = S.tally(rows, lambda r: r.rule)
+    check_columns = shown_columns([check_table], OUTCOMES)
     return {
         "title": title or f"sm-audit {doc.run.command} report",
         "doc": doc,
@@ -191,15 +258,20 @@ def context(doc: ResultDocument, baseline: Any = None, fail_on: Optional[str] = 
         "fail_on": fail_on,
         "gate": gate,
         "counts": counts,
+        "total": len(doc.findings),
+        "checks": len(rows),
         "passes": sum(1 for r in rows if r.outcome == "pass"),
         "findings": findings,
         "suppressed": suppressed,
-        "severity_table": sev,
-        "rule_table": S.tally(rows, lambda r: r.rule),
-        "group_table": S.tally(rows, lambda r: r.group),
-        "group_name": "Account / region" if doc.run.command not in ("scan",) and not doc.run.files_scanned
-        else "File",
-        "outcomes": OUTCOMES,
+        "columns": columns,
+        "rule_table": by_rule,
+        "group_table": by_group,
+        "group_name": "Account" if live else "File",
+        "owner_table": by_owner,
+        "owner_keys": keys,
+        "check_table": check_table,
+        "check_columns": check_columns,
+        "outcome_labels": OUTCOME_LABELS,
         "rules": rules,
         "chart": _chart(doc.findings),
         "gaps": doc.gaps,
@@ -216,10 +288,10 @@ def context(doc: ResultDocument, baseline: Any = None, fail_on: Optional[str] = 
 
 
 def render(doc: ResultDocument, baseline: Any = None, fail_on: Optional[str] = None, title: Optional[str] = None,
-           **_options) -> str:
+           owner_tags: Optional[list] = None, **_options) -> str:
     css, css_hash = _asset("report.css", "</style")
     js, js_hash = _asset("report.js", "</script")
     csp = (f"default-src 'none'; style-src {css_hash}; script-src {js_hash}; img-src 'none'; "
            "base-uri 'none'; form-action 'none'")
-    ctx = context(doc, baseline, fail_on, title)
+    ctx = context(doc, baseline, fail_on, title, owner_tags)
     return _env().get_template("report.html.j2").render(css=css, js=js, csp=csp, **ctx)

@@ -50,7 +50,23 @@ def identity(f: Finding) -> tuple[str, str]:
 
 
 def _dedupe_key(f: Finding) -> tuple:
+    """One finding per (file, fingerprint): two results covering the same file
+    (main and a branch) report it once even when its line or wording moved."""
+    if f.location.file and f.fingerprint:
+        return identity(f) + (f.location.file,)
     return identity(f) + (f.location.short(), f.message)
+
+
+def _files_scanned(docs: list[ResultDocument]) -> int:
+    """Files scanned, a file covered by several results counted once."""
+    total, seen = 0, set()
+    for d in docs:
+        total += d.run.files_scanned
+        for name in d.run.files:
+            if name in seen:
+                total -= 1
+            seen.add(name)
+    return max(total, len(seen))
 
 
 def merge(docs: list[ResultDocument]) -> ResultDocument:
@@ -64,7 +80,8 @@ def merge(docs: list[ResultDocument]) -> ResultDocument:
         command=commands[0] if len(commands) == 1 else "+".join(commands),
         targets=sorted({t for d in docs for t in d.run.targets}),
         production=any(d.run.production for d in docs),
-        files_scanned=sum(d.run.files_scanned for d in docs),
+        files_scanned=_files_scanned(docs),
+        files=sorted({n for d in docs for n in d.run.files}),
         files_skipped=sum(d.run.files_skipped for d in docs),
         resources=sum(d.run.resources for d in docs),
         accounts=sorted({a for d in docs for a in d.run.accounts}),

@@ -261,6 +261,9 @@ class _Builder:
         }
         if baseline_state:
             res["baselineState"] = baseline_state
+        fix = self.fix(f, location)
+        if fix:
+            res["fixes"] = [fix]
         if f.suppression is not None:
             s = f.suppression
             sup: dict[str, Any] = {"kind": s.kind, "status": "accepted",
@@ -284,6 +287,31 @@ class _Builder:
             props["remediation"] = f.remediation
         res["properties"] = props
         return res
+
+    def fix(self, f: Finding, location: dict) -> Optional[dict]:
+        """A SARIF fix where the rule's fix is one replacement of the finding's
+        own one-line property (e.g. ``InitialInstanceCount: 1`` -> ``2``),
+        checked against the file's text so the edit is exact."""
+        from auditor import fixes
+
+        from . import source
+
+        loc = f.location
+        info = next((r for r in self.infos if r.id == f.rule), None)
+        fx = fixes.suggest(f, info.params if info else None)
+        if fx is None or fx.replaces is None:
+            return None
+        region = source.region_text(loc.file, loc.line, loc.column, loc.end_line, loc.end_column)
+        text = fixes.replacement(fx, fixes.file_format(loc.file or ""), region) if region else None
+        if text is None:
+            return None
+        phys = location["physicalLocation"]
+        deleted = {"startLine": loc.line, "startColumn": loc.column, "endLine": loc.line,
+                   "endColumn": loc.end_column}
+        return {"description": {"text": fx.title},
+                "artifactChanges": [{"artifactLocation": phys["artifactLocation"],
+                                     "replacements": [{"deletedRegion": deleted,
+                                                       "insertedContent": {"text": text}}]}]}
 
     def notify(self, f: Finding, location: Optional[dict]) -> None:
         n: dict[str, Any] = {

@@ -31,8 +31,8 @@ class AbTesting(Rule):
     ## What it checks
     For every production endpoint, at least one way to shift traffic
     gradually, whose first step is no larger than the first step of `ramp`
-    (default 10 % → 50 % → 100 %, seed 004; seed 000's 5 % → 25 % → 50 % →
-    100 % canary passes too):
+    (default 10 % → 50 % → 100 %; a 5 % → 25 % → 50 % → 100 % canary passes
+    too):
 
     * blue/green deployment with
       `DeploymentConfig.BlueGreenUpdatePolicy.TrafficRoutingConfiguration.Type`

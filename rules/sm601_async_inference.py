@@ -31,7 +31,7 @@ class AsyncInference(Rule):
       `ErrorTopic`, and they are different topics (a shared topic makes
       failures look like results);
     * `ClientConfig.MaxConcurrentInvocationsPerInstance`, the per-instance
-      concurrency (seed 000's example uses 4).
+      concurrency (4 is a common start).
 
     Async endpoints may scale to zero: a scalable target with
     `MinCapacity: 0` on an async endpoint's variant is correct (SM202's
@@ -72,10 +72,10 @@ class AsyncInference(Rule):
     slug = "async-inference"
     title = "Async endpoint configuration is complete"
     level = "warning"
-    section = "Async Inference (seed 000)"
+    section = "Async Inference"
     policy = ("Asynchronous inference queues requests and processes them with variable latency, ideal for large "
-              "payloads. (seed 000: AsyncInferenceConfig with output_path, max_concurrent_invocations_per_instance "
-              "and notification_config SuccessTopic / ErrorTopic; \"Auto-scales to zero when idle\")")
+              "payloads: configure AsyncInferenceConfig with an S3 output path, a per-instance concurrency limit and "
+              "SNS success and error topics; it can scale to zero when idle.")
     tags = ("async", "deployment-pattern")
     targets = ("EndpointConfig",)
     reads = ("Endpoint", "ScalableTarget", "ScalingPolicy", "Alarm")

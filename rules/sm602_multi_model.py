@@ -60,7 +60,7 @@ class MultiModel(Rule):
     ```
 
     ## Fix
-    `ModelDataUrl: s3://bucket/models/` (seed 000's `model_data_prefix`).
+    `ModelDataUrl: s3://bucket/models/` (the prefix the models are loaded from).
 
     ## Remediation
     None automatic.
@@ -70,9 +70,9 @@ class MultiModel(Rule):
     slug = "multi-model"
     title = "Multi-model endpoints point at an S3 prefix"
     level = "warning"
-    section = "Multi-Model Endpoints (seed 000)"
-    policy = ("Deploy multiple models to a single endpoint for cost optimization. (seed 000: MultiDataModel with "
-              "model_data_prefix='s3://bucket/models/')")
+    section = "Multi-Model Endpoints"
+    policy = ("Deploy multiple models to a single endpoint for cost optimization, loading them from one S3 "
+              "prefix such as 's3://bucket/models/'.")
     tags = ("multi-model", "cost", "deployment-pattern")
     targets = ("Model",)
 

@@ -19,6 +19,7 @@ COMMANDS = {
     "report": ("auditor.cli.report_cmd", "report"),
     "rules": ("auditor.cli.rules_cmd", "rules"),
     "sandbox": ("auditor.cli.sandbox_cmd", "sandbox"),
+    "schema": ("auditor.cli.schema_cmd", "schema"),
 }
 HELP = {
     "scan": "Check templates and deployment files (the pre-merge gate).",
@@ -28,6 +29,7 @@ HELP = {
     "report": "Render or merge saved JSON results.",
     "rules": "List the rules, or explain one.",
     "sandbox": "Serve the demo account until stopped (try remediate/restore).",
+    "schema": "Print the JSON Schema of the result document.",
 }
 _APP: dict[str, Any] = {}
 

@@ -86,5 +86,5 @@ def audit(fmt, output, config_path, fail_on, color, quiet, profile, regions, all
                    f"{result.attempts} HTTP attempt(s), {result.seconds:.1f}s", err=True)
         for op, n in result.operations.items():
             click.echo(f"  {op}: {n}", err=True)
-    emit(doc, fmt, output, color, quiet, fail_on=threshold)
+    emit(doc, fmt, output, color, quiet, fail_on=threshold, owner_tags=cfg.report.owner_tags)
     return int(for_findings(doc.findings, threshold))

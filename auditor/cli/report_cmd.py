@@ -38,7 +38,8 @@ def report(results, fmt, output, config_path, fail_on, color, quiet, baseline_pa
         raise click.UsageError(str(e)) from None
     # not the saved run's threshold: results are often saved with --fail-on never
     threshold = fail_on or cfg.fail_on or "error"
-    options = {"baseline": baseline, "repo_root": repo_root, "fail_on": threshold}
+    options = {"baseline": baseline, "repo_root": repo_root, "fail_on": threshold,
+               "owner_tags": cfg.report.owner_tags}
     if title:
         options["title"] = title
     emit(doc, fmt, output, color, quiet, **options)

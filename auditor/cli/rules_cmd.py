@@ -49,7 +49,7 @@ def rules():
 @click.option("--format", "-f", "fmt", type=click.Choice(("text", "json", "markdown")), default="text",
               show_default=True)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-              help="Configuration file [default: ./.sm-audit.yaml if present].")
+              help="Configuration file [default: the nearest .sm-audit.yaml up to the repository root].")
 def list_rules(fmt, config_path):
     """List every rule: ID, slug, level, scope and title."""
     rows, problems = _infos(config_path)
@@ -78,7 +78,7 @@ def list_rules(fmt, config_path):
 @click.option("--format", "-f", "fmt", type=click.Choice(("text", "markdown", "json")), default="text",
               show_default=True)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-              help="Configuration file [default: ./.sm-audit.yaml if present].")
+              help="Configuration file [default: the nearest .sm-audit.yaml up to the repository root].")
 def explain(rule_id, fmt, config_path):
     """Explain one rule (ID or slug): policy, doc, parameters."""
     from ..docs import param_rows, rule_page, sections_text
@@ -94,12 +94,13 @@ def explain(rule_id, fmt, config_path):
                               indent=2, ensure_ascii=False))
         return 0
     if fmt == "markdown":
-        click.echo(rule_page(info, cls.summary() if cls else "", param_rows(cls) if cls else None), nl=False)
+        click.echo(rule_page(info, cls.summary() if cls else "", param_rows(cls) if cls else None, generated=False),
+                   nl=False)
         return 0
     lines = [f"{info.id} {info.slug} ({info.level}; {', '.join(info.scope)})" + ("" if enabled else " [disabled]"),
              info.title, "", "POLICY", info.policy, ""]
     if info.section:
-        lines[-1:] = [f"(seed policy section: {info.section})", ""]
+        lines[-1:] = [f"(policy area: {info.section})", ""]
     lines.append(sections_text(info).rstrip())
     if cls is not None and info.params:
         lines += ["", "PARAMETERS (with your configuration)"]

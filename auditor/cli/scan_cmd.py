@@ -53,9 +53,10 @@ def scan(paths, fmt, output, config_path, fail_on, color, quiet, production, sel
     for p in paths:
         # the nearest file above the path, else the working directory's (as before discovery)
         groups.setdefault(config_path or config_mod.find(p) or config_mod.find("."), []).append(p)
-    docs, thresholds = [], []
+    docs, thresholds, owners = [], [], []
     for source, group in groups.items():
         cfg = config_mod.load(source) if source else config_mod.Config()
+        owners.extend(k for k in cfg.report.owner_tags if k not in owners)
         threshold = fail_on or cfg.fail_on or "error"
         thresholds.append(threshold)
         docs.append(run_scan(group, cfg, production=production, select=list(select) or None, fail_on=threshold,
@@ -65,7 +66,7 @@ def scan(paths, fmt, output, config_path, fail_on, color, quiet, production, sel
     if verbose:
         for s in doc.run.skipped:
             click.echo(f"skipped {s.file}: {s.reason}", err=True)
-    emit(doc, fmt, output, color, quiet, repo_root=repo_root, fail_on=threshold)
+    emit(doc, fmt, output, color, quiet, repo_root=repo_root, fail_on=threshold, owner_tags=owners)
     return int(for_findings(doc.findings, threshold))
 
 

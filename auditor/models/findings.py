@@ -10,7 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from .gaps import CoverageGap
 from ..vocabulary import EvaluationOutcome, FindingOutcome, Level
 
-RESULT_SCHEMA = "https://sm-audit.dev/schemas/result-v1.json"
+# the schema ships with the package beside this module (auditor/models/result-v1.schema.json);
+# `sm-audit schema` prints it, and this is where it is published
+RESULT_SCHEMA = "https://github.com/sm-audit/sm-audit/blob/main/auditor/models/result-v1.schema.json"
 
 
 class Location(BaseModel):
@@ -43,6 +45,7 @@ class ResourceRef(BaseModel):
     region: Optional[str] = None
     file: Optional[str] = None
     stack: Optional[str] = None
+    tags: Optional[dict[str, str]] = None  # known tag values (grouping by owner/team)
 
 
 class SuppressionInfo(BaseModel):
@@ -140,6 +143,7 @@ class RunInfo(BaseModel):
     api_calls: Optional[int] = None  # audit: AWS API operations the collection made
     configs: list[str] = Field(default_factory=list)  # configuration files used (nearest to each path)
     skipped: list[SkippedFile] = Field(default_factory=list)  # scan: files left out as not templates
+    files: list[str] = Field(default_factory=list)  # scan: the files (or Terraform modules) scanned
 
 
 class ResultDocument(BaseModel):

@@ -80,6 +80,27 @@
     d.addEventListener("toggle", function () { if (d.open) { fill(d); } });
   });
 
+  // Copy a fix snippet (a file:// page may have no clipboard API: then select it for Ctrl+C).
+  Array.prototype.forEach.call(document.querySelectorAll(".fix button.copy"), function (b) {
+    b.addEventListener("click", function () {
+      var pre = b.closest(".fix").querySelector("pre.snippet");
+      var done = function () { b.textContent = "Copied"; };
+      var select = function () {
+        var range = document.createRange();
+        range.selectNodeContents(pre);
+        var sel = window.getSelection();
+        sel.removeAllRanges();
+        sel.addRange(range);
+        b.textContent = "Selected: press Ctrl+C";
+      };
+      if (navigator.clipboard && navigator.clipboard.writeText) {
+        navigator.clipboard.writeText(pre.textContent).then(done, select);
+      } else {
+        select();
+      }
+    });
+  });
+
   // Printing shows every finding with every detail.
   var opened = [];
   window.addEventListener("beforeprint", function () {

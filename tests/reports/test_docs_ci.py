@@ -3,10 +3,13 @@ workflow are well-formed and do what the README says."""
 
 from __future__ import annotations
 
+import json
+
 import filecmp
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 from auditor import docs
@@ -103,6 +106,37 @@ def test_example_workflow():
     names = [s.get("name", "") for s in steps]
     assert names.index("Reports") < names.index("Upload SARIF to code scanning") < names.index("Gate")
     assert "sm-audit report sm-audit.json --format text --fail-on error" in steps[-1]["run"]
+
+
+def test_example_workflow_is_valid_pinned_bounded_and_installs_from_the_repository():
+    """Validated with the GitHub workflow schema that check-jsonschema (a test
+    dependency from PyPI) vendors: nothing is downloaded at run time."""
+    from importlib.resources import files
+
+    import jsonschema
+
+    schemas = files("check_jsonschema") / "builtin_schemas"
+    workflow_schema = json.loads((schemas / "vendor" / "github-workflows.json").read_text())
+    timeout_schema = json.loads((schemas / "custom" / "github-workflows-require-timeout.json").read_text())
+    wf = yaml.safe_load((ROOT / "examples" / "github-actions" / "sm-audit.yml").read_text())
+    wf["on"] = wf.pop(True, wf.get("on"))  # PyYAML reads the bare key `on` as True; GitHub does not
+    jsonschema.validate(wf, workflow_schema)
+    jsonschema.validate(wf, timeout_schema)  # every job sets timeout-minutes
+    for name, job in wf["jobs"].items():
+        assert 0 < job["timeout-minutes"] <= 30, name
+        for step in job["steps"]:
+            if "uses" in step:
+                assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
+    text = (ROOT / "examples" / "github-actions" / "sm-audit.yml").read_text()
+    for line in text.splitlines():
+        if "uses:" in line:
+            assert re.search(r"@[0-9a-f]{40}\s+# v\d+\.\d+\.\d+$", line), line  # the tag, for people
+    install = next(s["run"] for s in wf["jobs"]["scan"]["steps"] if s.get("name") == "Install sm-audit")
+    assert install == 'pip install "sm-audit @ git+https://github.com/sm-audit/sm-audit@${SM_AUDIT_REF}"'
+    assert re.fullmatch(r"v\d+\.\d+\.\d+", wf["env"]["SM_AUDIT_REF"])
+    broken = dict(wf, jobs={"scan": {k: v for k, v in wf["jobs"]["scan"].items() if k != "timeout-minutes"}})
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, timeout_schema)
 
 
 def test_readme_documents_reports_and_ci():
