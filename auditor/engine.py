@@ -302,10 +302,14 @@ def merge_scenarios(runs: list[tuple[Optional[str], list[Finding], list[Evaluati
             else:
                 seen[k] = (f, [label or ""])
     out = []
+    prints: set[str] = set()
     for f, labels in seen.values():
         if len(labels) < len(runs):
             f.scenario = " or ".join(f"when {lab}" for lab in labels)
             f.message += f" [{f.scenario}]"
+        if f.fingerprint in prints:  # two scenarios, two different findings on one property
+            f.fingerprint = fingerprint(f.rule, f.resource.key if f.resource else "", f"{f.path}#{f.message}")
+        prints.add(f.fingerprint)
         out.append(f)
     evs: dict[tuple, Evaluation] = {}
     for _, _, es in runs:

@@ -127,6 +127,12 @@ class Inventory:
         name = _get(spec, "ModelName")
         return self.find("Model", name, component) if name is not None else None
 
+    def unused_config(self, config: EndpointConfig) -> bool:
+        """A template's endpoint config that no endpoint of the template uses:
+        its own properties are decidable, its endpoint's are not. (A live
+        config without an endpoint serves nothing.)"""
+        return not config.meta.is_live and not self.endpoints_using(config)
+
     def components_using(self, model: Model) -> list[Any]:
         """Inference components whose Specification names the model."""
         return [c for c in self._linked("InferenceComponent", _component_models, model)
@@ -540,6 +546,28 @@ def alarm_dimension_values(alarm: Alarm, names: Iterable[str]) -> list[Any]:
         for d in group if isinstance(group, list) else []:
             if isinstance(d, dict) and d.get("Name") in names and d.get("Value") is not None:
                 out.append(d["Value"])
+    return out
+
+
+# Model Monitor publishes its results under these namespaces, dimension ``Endpoint``
+MONITOR_NAMESPACES = (
+    "aws/sagemaker/Endpoints/data-metrics",
+    "aws/sagemaker/Endpoints/model-metrics",
+    "aws/sagemaker/Endpoints/bias-metrics",
+    "aws/sagemaker/Endpoints/explainability-metrics",
+)
+
+
+def alarm_namespaces(alarm: Alarm) -> list[Any]:
+    """Namespaces an alarm watches: its own and those of its metric-math metrics."""
+    out = [alarm.Namespace] if alarm.Namespace is not None else []
+    if isinstance(alarm.Metrics, list):
+        for m in alarm.Metrics:
+            ns = _get(_get(_get(m, "MetricStat"), "Metric"), "Namespace")
+            if ns is not None:
+                out.append(ns)
+    elif alarm.Metrics is not None:
+        out.append(alarm.Metrics)
     return out
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 
+from auditor.inventory import MONITOR_NAMESPACES, _maybe_same, alarm_dimension_values, alarm_namespaces
 from auditor.rulebase import Fail, Rule, RuleParams, Undecided
 from auditor.values import Unknown, as_bool, display, is_known, why_unknown
 from auditor.values import prop as _get
@@ -25,7 +26,10 @@ class MonitorAndRollback(Rule):
     production; set `production_only: true` to narrow it):
 
     * its endpoint config enables data capture
-      (`DataCaptureConfig.EnableCapture: true`), which Model Monitor needs;
+      (`DataCaptureConfig.EnableCapture: true`), which Model Monitor needs.
+      A serverless variant cannot capture data, so Model Monitor cannot run
+      on it: that fails with a message saying so (suppress it with a reason
+      if serverless is a deliberate choice);
     * monitoring schedules exist for the endpoint for every type in
       `required_monitors`. The default is all four the policy names:
       `DataQuality`, `ModelQuality`, `ModelBias`, `ModelExplainability`. A
@@ -34,7 +38,19 @@ class MonitorAndRollback(Rule):
       definition is data quality. Live schedules that are `Stopped` or
       `Failed` do not count;
     * `DeploymentConfig.AutoRollbackConfiguration.Alarms` on the endpoint is
-      non-empty and every alarm it names exists.
+      non-empty, every alarm it names exists, and **at least one of them
+      watches this endpoint's Model Monitor results**: a namespace in
+      `monitor_namespaces` (`aws/sagemaker/Endpoints/data-metrics`,
+      `.../model-metrics`, `.../bias-metrics`, `.../explainability-metrics`)
+      with dimension `Endpoint` naming this endpoint, on the alarm or on a
+      metric of a metric-math alarm. The policy says "rollback on
+      ModelMonitor alarm triggers"; latency and error alarms may be there too
+      but do not count on their own.
+
+    An endpoint config that no endpoint of the template uses is still
+    checked for data capture (that belongs to the config); its schedules and
+    rollback alarms belong to the endpoint that will use it, so they are
+    *unknown*, with that reason.
 
     Data capture and monitoring findings are warnings (observability); a
     missing rollback is an error (availability). A severity set for the rule
@@ -77,11 +93,12 @@ class MonitorAndRollback(Rule):
     section = "Endpoint Configuration"
     policy = "Endpoint configuration must include Model Monitor and AutoRollback."
     tags = ("availability", "observability", "model-monitor")
-    targets = ("Endpoint",)
+    targets = ("Endpoint", "EndpointConfig")
     reads = ("EndpointConfig", "MonitoringSchedule", "MonitoringJobDefinition", "Alarm")
 
     class Params(RuleParams):
         required_monitors: list[str] = ["DataQuality", "ModelQuality", "ModelBias", "ModelExplainability"]
+        monitor_namespaces: list[str] = list(MONITOR_NAMESPACES)
         require_data_capture: bool = True
         require_rollback_alarms: bool = True
         production_only: bool = False
@@ -91,6 +108,10 @@ class MonitorAndRollback(Rule):
         return None if "level" in vars(self) else "warning"
 
     def check(self, res, ctx):
+        if res.kind == "EndpointConfig":
+            if ctx.inv.unused_config(res):
+                yield from self._orphan(res, ctx)
+            return
         if self.params.production_only:
             go, undecided = ctx.production_gate(res)
             if undecided:
@@ -104,6 +125,27 @@ class MonitorAndRollback(Rule):
         if self.params.require_rollback_alarms:
             yield from self._rollback(res, ctx)
 
+    def _orphan(self, config, ctx):
+        """A template's config without its endpoint: capture is the config's,
+        the rest belongs to an endpoint this template does not declare."""
+        if self.params.production_only:
+            go, undecided = ctx.production_gate(config)
+            if undecided:
+                yield undecided
+            if not go:
+                return
+        if self.params.require_data_capture:
+            yield from self._config_capture(config, f"endpoint config {config.label}")
+        wanted = []
+        if self.params.required_monitors:
+            wanted.append("Model Monitor schedules")
+        if self.params.require_rollback_alarms:
+            wanted.append("rollback alarms")
+        if wanted:
+            yield Undecided(("EndpointConfigName",), f"endpoint config {config.label} is used by no endpoint in this "
+                                                     f"template: the {' and '.join(wanted)} of the endpoint that "
+                                                     f"uses it cannot be checked here")
+
     def _capture(self, res, ctx):
         config = ctx.inv.config_of(res)
         if config is None or isinstance(config, Unknown):
@@ -111,19 +153,30 @@ class MonitorAndRollback(Rule):
             yield Undecided(("EndpointConfigName",), f"cannot check data capture of endpoint {res.label}: endpoint "
                                                      f"config {display(res.EndpointConfigName)} unknown ({why})")
             return
+        yield from self._config_capture(config, f"endpoint config {config.label} of endpoint {res.label}", res)
+
+    def _config_capture(self, config, what, endpoint=None):
+        serverless = [(p, v) for p, v in config.variants() if v.is_serverless]
+        if serverless:
+            path, v = serverless[0]
+            on = f"endpoint {endpoint.label}" if endpoint is not None else f"endpoint config {config.label}"
+            yield Fail(path + ("ServerlessConfig",), f"variant {display(v.VariantName)} of {what} is serverless: "
+                                                     f"serverless inference cannot capture data, so Model Monitor "
+                                                     f"cannot run on {on}; the policy wants Model Monitor (suppress "
+                                                     f"with a reason if serverless is deliberate)",
+                       resource=config, level=self._observability_level())
+            return
         dc = config.DataCaptureConfig
         if dc is None:
-            yield Fail(("DataCaptureConfig",), f"endpoint config {config.label} of endpoint {res.label} has no "
-                                               f"DataCaptureConfig; Model Monitor needs data capture enabled",
-                       resource=config, level=self._observability_level())
+            yield Fail(("DataCaptureConfig",), f"{what} has no DataCaptureConfig; Model Monitor needs data capture "
+                                               f"enabled", resource=config, level=self._observability_level())
             return
         on = _get(dc, "EnableCapture") if is_known(dc) else dc
         if on is not None and not is_known(on):
             yield Undecided(("DataCaptureConfig", "EnableCapture"), f"data capture of {config.label} cannot be "
                                                                     f"determined ({why_unknown(on)})", resource=config)
         elif on is not None and as_bool(on) is not True:
-            yield Fail(("DataCaptureConfig", "EnableCapture"), f"endpoint config {config.label} of endpoint "
-                                                               f"{res.label} disables data capture; Model Monitor "
+            yield Fail(("DataCaptureConfig", "EnableCapture"), f"{what} disables data capture; Model Monitor "
                                                                f"needs EnableCapture true",
                        resource=config, level=self._observability_level())
 
@@ -170,12 +223,14 @@ class MonitorAndRollback(Rule):
             yield Fail(ROLLBACK, f"endpoint {res.label} {where}; the policy wants AutoRollbackConfiguration.Alarms "
                                  f"on Model Monitor / quality alarms", data={"endpoint": _ep_name(res)})
             return
+        monitor, doubts, unsure, others = False, [], [], []
         for i, a in enumerate(alarms if isinstance(alarms, list) else []):
             name = _get(a, "AlarmName") if is_known(a) else a
             path = ROLLBACK + (i, "AlarmName")
             if name is None or isinstance(name, Unknown):
                 yield Undecided(path, f"rollback alarm {i} of {res.label} cannot be determined "
                                       f"({why_unknown(name) or 'no AlarmName'})")
+                doubts.append(f"alarm {i}")
                 continue
             alarm = ctx.inv.find("Alarm", name, res)
             if alarm is None:
@@ -185,3 +240,43 @@ class MonitorAndRollback(Rule):
             elif isinstance(alarm, Unknown):
                 yield Undecided(path, f"cannot tell whether rollback alarm {display(name)} of endpoint {res.label} "
                                       f"exists: {alarm.reason}")
+                doubts.append(display(name))
+            else:
+                v = self._watches_monitor(alarm, res)
+                if v is True:
+                    monitor = True
+                elif v is None:
+                    unsure.append(alarm.label)
+                else:
+                    others.append(alarm.label)
+        if monitor or not isinstance(alarms, list):
+            return
+        ns = ", ".join(self.params.monitor_namespaces)
+        if unsure:
+            yield Undecided(ROLLBACK, f"cannot tell whether rollback alarm {', '.join(unsure)} of endpoint "
+                                      f"{res.label} watches its Model Monitor results (namespace or Endpoint "
+                                      f"dimension unknown)")
+            return
+        if doubts:
+            return  # each alarm that cannot be found already has its own unknown finding
+        yield Fail(ROLLBACK, f"no rollback alarm of endpoint {res.label} ({', '.join(others)}) watches its Model "
+                             f"Monitor results (namespaces {ns}, dimension Endpoint = {_ep_name(res)}); the policy "
+                             f"wants rollback on Model Monitor alarm triggers",
+                   data={"endpoint": _ep_name(res), "alarms": others})
+
+    def _watches_monitor(self, alarm, endpoint):
+        """Does the alarm watch this endpoint's Model Monitor results? True,
+        False, or None when a namespace or the endpoint dimension is unknown."""
+        spaces = alarm_namespaces(alarm)
+        if not spaces:
+            return False
+        known = [x for x in spaces if is_known(x)]
+        if not any(x in self.params.monitor_namespaces for x in known):
+            return None if len(known) < len(spaces) else False
+        names = alarm_dimension_values(alarm, ("Endpoint",))
+        if any(endpoint.is_referenced_by(n) for n in names):
+            return True
+        if any(not is_known(n) or _maybe_same(n, endpoint.name) for n in names):
+            return None
+        return False
+

@@ -66,8 +66,9 @@ def test_schedule_for_unknown_endpoint_makes_it_unknown(tmp_path):
           DeploymentConfig: {AutoRollbackConfiguration: {Alarms: [{AlarmName: !Ref Alarm}]}}
       Alarm:
         Type: AWS::CloudWatch::Alarm
-        Properties: {MetricName: x, Namespace: y, Threshold: 1, ComparisonOperator: GreaterThanThreshold,
-                     EvaluationPeriods: 1, Period: 60, Statistic: Sum}
+        Properties: {MetricName: x, Namespace: aws/sagemaker/Endpoints/data-metrics, Threshold: 1,
+                     Dimensions: [{Name: Endpoint, Value: !GetAtt Endpoint.EndpointName}],
+                     ComparisonOperator: GreaterThanThreshold, EvaluationPeriods: 1, Period: 60, Statistic: Sum}
       Schedule:
         Type: AWS::SageMaker::MonitoringSchedule
         Properties:
@@ -104,7 +105,9 @@ def _live(alarms: list, schedules: dict) -> Inventory:
                      DeploymentConfig={"AutoRollbackConfiguration": {"Alarms": [{"AlarmName": a} for a in alarms]}}))
     inv.add(Alarm(meta=live_meta("AWS::CloudWatch::Alarm", "churn-drift",
                                  arn="arn:aws:cloudwatch:us-east-1:111111111111:alarm:churn-drift"),
-                  AlarmName="churn-drift"))
+                  AlarmName="churn-drift", Namespace="aws/sagemaker/Endpoints/model-metrics",
+                  MetricName="f1", Dimensions=[{"Name": "Endpoint", "Value": "churn"},
+                                               {"Name": "MonitoringSchedule", "Value": "mq"}]))
     for name, (mtype, status) in schedules.items():
         inv.add(MonitoringSchedule(meta=live_meta("AWS::SageMaker::MonitoringSchedule", name),
                                    MonitoringScheduleName=name, EndpointName="churn", MonitoringType=mtype,
@@ -134,3 +137,81 @@ def test_live_monitoring_and_rollback():
 def test_configured_severity_applies_to_every_finding():
     fs = scan_file(BAD, rule="SM203", config={"rules": {"SM203": {"severity": "note"}}})
     assert {f.level for f in fs if f.outcome == "fail"} == {"note"}
+
+
+# ---- revision 2: Model Monitor rollback alarm, serverless, config without endpoint -----
+
+SHAPES_BAD = FIXTURES / "rules" / "SM203" / "shapes-bad.yaml"
+MONITORS_ONLY = {"rules": {"SM203": {"params": {"required_monitors": []}}}}
+
+
+def test_shapes_bad_exact_findings():
+    fs = scan_file(SHAPES_BAD, rule="SM203", config=MONITORS_ONLY)
+    assert [(f.resource.id, f.location.line, f.outcome, f.path) for f in fs] == [
+        ("Endpoint", 18, "fail", "DeploymentConfig.AutoRollbackConfiguration.Alarms"),
+        ("ServerlessConfig", 45, "fail", "ProductionVariants[0].ServerlessConfig"),
+        ("ServerlessEndpoint", 48, "fail", "DeploymentConfig.AutoRollbackConfiguration.Alarms"),
+        ("LonelyConfig", 53, "fail", "DataCaptureConfig"),
+        ("LonelyConfig", 53, "unknown", "EndpointConfigName"),
+    ]
+    m = [f.message for f in fs]
+    assert m[0] == ("no rollback alarm of endpoint Endpoint (ErrorAlarm, OtherEndpointDrift) watches its Model "
+                    "Monitor results (namespaces aws/sagemaker/Endpoints/data-metrics, "
+                    "aws/sagemaker/Endpoints/model-metrics, aws/sagemaker/Endpoints/bias-metrics, "
+                    "aws/sagemaker/Endpoints/explainability-metrics, dimension Endpoint = churn); the policy wants "
+                    "rollback on Model Monitor alarm triggers")
+    assert m[1] == ("variant AllTraffic of endpoint config ServerlessConfig of endpoint ServerlessEndpoint is "
+                    "serverless: serverless inference cannot capture data, so Model Monitor cannot run on endpoint "
+                    "ServerlessEndpoint; the policy wants Model Monitor (suppress with a reason if serverless is "
+                    "deliberate)")
+    assert [f.level for f in fs] == ["error", "warning", "error", "warning", "note"]
+    assert m[3] == "endpoint config LonelyConfig has no DataCaptureConfig; Model Monitor needs data capture enabled"
+    assert m[4] == ("endpoint config LonelyConfig is used by no endpoint in this template: the rollback alarms of "
+                    "the endpoint that uses it cannot be checked here")
+
+
+def test_model_monitor_alarm_among_rollback_alarms_passes(tmp_path):
+    text = SHAPES_BAD.read_text().replace("Value: fraud}", "Value: !GetAtt Endpoint.EndpointName}")
+    fs = scan_file(_write(tmp_path, text), rule="SM203", config=MONITORS_ONLY)
+    assert "Endpoint" not in [f.resource.id for f in fs]
+
+
+def test_model_monitor_alarm_by_metric_math_passes(tmp_path):
+    text = SHAPES_BAD.read_text().replace(
+        "      Namespace: aws/sagemaker/Endpoints/data-metrics\n      MetricName: feature_baseline_drift_age\n"
+        "      Dimensions: [{Name: Endpoint, Value: fraud}, {Name: MonitoringSchedule, Value: fraud-dq}]\n"
+        "      Statistic: Maximum\n      Period: 3600\n",
+        "      Metrics:\n        - Id: drift\n          MetricStat:\n            Metric:\n"
+        "              Namespace: aws/sagemaker/Endpoints/model-metrics\n              MetricName: f1\n"
+        "              Dimensions: [{Name: Endpoint, Value: churn}]\n            Period: 3600\n"
+        "            Stat: Minimum\n")
+    assert "Metrics:" in text
+    fs = scan_file(_write(tmp_path, text), rule="SM203", config=MONITORS_ONLY)
+    assert "Endpoint" not in [f.resource.id for f in fs]
+
+
+def test_unknown_endpoint_dimension_is_unknown(tmp_path):
+    text = "Parameters:\n  Watched: {Type: String}\n" + SHAPES_BAD.read_text().replace(
+        "Value: fraud}", "Value: !Ref Watched}")
+    fs = scan_file(_write(tmp_path, text), rule="SM203", config=MONITORS_ONLY)
+    f = next(f for f in fs if f.resource.id == "Endpoint")
+    assert (f.outcome, f.message) == ("unknown", "cannot tell whether rollback alarm OtherEndpointDrift of endpoint "
+                                                 "Endpoint watches its Model Monitor results (namespace or Endpoint "
+                                                 "dimension unknown)")
+
+
+def test_live_rollback_on_error_alarm_only_fails():
+    inv = _live(["churn-5xx"], ALL4)
+    inv.add(Alarm(meta=live_meta("AWS::CloudWatch::Alarm", "churn-5xx",
+                                 arn="arn:aws:cloudwatch:us-east-1:111111111111:alarm:churn-5xx"),
+                  AlarmName="churn-5xx", Namespace="AWS/SageMaker", MetricName="Invocation5XXErrors",
+                  Dimensions=[{"Name": "EndpointName", "Value": "churn"}]))
+    fs = evaluate_inventory(inv, "SM203")
+    assert [(f.outcome, f.path) for f in fs] == [("fail", "DeploymentConfig.AutoRollbackConfiguration.Alarms")]
+    assert fs[0].message.startswith("no rollback alarm of endpoint churn (churn-5xx) watches its Model Monitor")
+
+
+def _write(tmp_path, text):
+    p = tmp_path / "t.yaml"
+    p.write_text(text)
+    return p
