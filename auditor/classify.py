@@ -1,7 +1,8 @@
 """Production classification: the one shared function every "production"
 policy uses. A resource is production when the run says so, when it carries
 the production tag, or when an endpoint that uses it does (a config or model
-serving a production endpoint is production)."""
+serving a production endpoint is production), and an endpoint is production
+when its config is."""
 
 from __future__ import annotations
 
@@ -26,6 +27,10 @@ def is_production(res: Resource, inv: Inventory, s: Settings) -> Any:
             related += [c, *inv.endpoints_using(c)]
         for ic in inv.components_using(res):
             related += [ic, *_endpoint_and_config(ic, inv)]
+    elif isinstance(res, Endpoint):
+        cfg = inv.config_of(res)  # the production tag is often on the config only
+        if isinstance(cfg, EndpointConfig):
+            related.append(cfg)
     elif isinstance(res, InferenceComponent):
         related += _endpoint_and_config(res, inv)
     values = {x.lower() for x in s.production_values}

@@ -7,7 +7,7 @@ from typing import Any, Optional
 from pydantic import field_validator
 
 from auditor.rulebase import Fail, Rule, RuleParams, Undecided
-from auditor.values import Unknown, as_number, display, is_known, why_unknown
+from auditor.values import Unknown, as_number, display, is_known, prop, why_unknown
 
 GRADUAL = ("CANARY", "LINEAR")
 
@@ -41,14 +41,28 @@ class AbTesting(Rule):
       `INSTANCE_COUNT` size is compared with the endpoint's instance count
       (live: current count; template: the config's `InitialInstanceCount`s)
       and is *unknown* when that count is;
+    * or a `DeploymentConfig.RollingUpdatePolicy` whose first batch
+      (`MaximumBatchSize`, `CAPACITY_PERCENT`, or `INSTANCE_COUNT` divided by
+      the endpoint's instances) is no larger than the ramp's first step;
     * or several production variants with traffic weights (A/B testing): the
       smallest non-zero share of traffic is the first step.
 
+    Every wait between steps (`WaitIntervalInSeconds` of the canary, linear
+    or rolling policy) is at least `min_wait_seconds` (300), so the
+    variants' metrics can be compared before more traffic moves; a missing
+    or shorter wait fails. Shadow variants (`ShadowProductionVariants`) are
+    a validation aid, not a traffic shift: they neither satisfy nor break
+    this rule.
+
     Variant weights must be valid: none negative, and their sum above zero
     (`InitialVariantWeight`, default 1.0; live: each variant's
-    `CurrentWeight`). A blue/green policy that is too coarse fails even when
-    the variants would allow a finer split. `ALL_AT_ONCE` routing, or no
-    routing and one variant, fails.
+    `CurrentWeight`). A blue/green or rolling policy that is too coarse
+    fails even when the variants would allow a finer split. `ALL_AT_ONCE`
+    routing, or no routing and one variant, fails.
+
+    An endpoint config that no endpoint of the template uses passes when its
+    own weighted variants make a gradual split; otherwise the result is
+    *unknown*: the endpoint's `DeploymentConfig` decides.
 
     A live endpoint's weights are a snapshot: an endpoint in the middle of a
     manual ramp (say 50/50) shows its current step, not its first one;
@@ -86,12 +100,13 @@ class AbTesting(Rule):
     section = "Monitoring & Observability"
     policy = "A/B testing must be supported for model updates."
     tags = ("deployment", "monitoring", "production")
-    targets = ("Endpoint",)
+    targets = ("Endpoint", "EndpointConfig")
     reads = ("EndpointConfig",)
     remediation = "rollback-variants"
 
     class Params(RuleParams):
         ramp: list[float] = [10, 50, 100]  # percent of traffic per step
+        min_wait_seconds: int = 300  # between steps, so the variants' metrics can be compared
 
         @field_validator("ramp")
         @classmethod
@@ -101,6 +116,10 @@ class AbTesting(Rule):
             return v
 
     def check(self, res, ctx):
+        if res.kind == "EndpointConfig":
+            if ctx.inv.unused_config(res):
+                yield from self._orphan(res, ctx)
+            return
         ep = display(res.name)
         go, undecided = ctx.production_gate(res, f"endpoint {ep}")
         if undecided:
@@ -133,6 +152,8 @@ class AbTesting(Rule):
             return
 
         routing = self._routing(res, ep, first, variants, ctx)
+        if routing is None:
+            routing = self._rolling(res, ep, first, variants)
         split = self._split(ep, first, variants, config)
         if routing is not None and routing.ok is False and routing.gradual:
             yield Fail(routing.path, routing.message, data=data)  # a configured ramp that starts too big
@@ -154,6 +175,31 @@ class AbTesting(Rule):
         yield Fail(("DeploymentConfig",), f"endpoint {ep} shifts traffic all at once: {how} and "
                    f"{split.message if split else 'no production variants'}; the policy wants a gradual shift "
                    f"{ramp}", data=data)
+
+    def _orphan(self, config, ctx):
+        """A config without its endpoint: its weighted variants can show a
+        gradual split; anything else depends on the endpoint's DeploymentConfig."""
+        go, undecided = ctx.production_gate(config)
+        if undecided:
+            yield undecided
+        if not go:
+            return
+        variants = self._variants(_NoEndpoint(), config)
+        for path, owner, name, w, _ in variants:
+            n = as_number(w)
+            if is_known(w) and n is not None and n < 0:
+                yield Fail(path, f"variant {display(name)} of endpoint config {config.label} has a negative weight "
+                           f"{n:g}; weights must be non-negative")
+                return
+        split = self._split(config.label, float(self.params.ramp[0]), variants, config)
+        if split is not None and split.ok is True:
+            return
+        how = split.message.replace(f"endpoint {config.label}", "it") if split is not None else "no variants"
+        if split is not None and split.ok is False and split.gradual:
+            how = "its smallest variant " + how.split("its smallest variant ", 1)[-1]
+        yield Undecided(("ProductionVariants",), f"endpoint config {config.label} is used by no endpoint in this "
+                        f"template and has {how}: whether the endpoint that uses it shifts traffic gradually (its "
+                        "DeploymentConfig) cannot be checked here")
 
     # -- variants and their weights -----------------------------------------
     @staticmethod
@@ -230,6 +276,13 @@ class AbTesting(Rule):
                             f"at most {_pct(first)}")
         if not is_known(size):
             return _Verdict(None, path, f"cannot tell the {step} size of endpoint {ep}: {why_unknown(size)}")
+        verdict = self._size(size, path, step, ep, first, variants)
+        if verdict.ok is not True:
+            return verdict
+        return self._wait(node, base, ep, f"{kind} routing") or verdict
+
+    def _size(self, size, path, step, ep, first, variants) -> _Verdict:
+        """Is a CanarySize / LinearStepSize / MaximumBatchSize no larger than the ramp's first step?"""
         unit, value = size.Type, size.Value
         for part, v in (("Type", unit), ("Value", value)):
             if not is_known(v):
@@ -258,3 +311,60 @@ class AbTesting(Rule):
             return _Verdict(True, path, "")
         return _Verdict(False, path + ("Value",), f"the first {step} of endpoint {ep} is {what}; the ramp's first "
                         f"step is {_pct(first)} ({' → '.join(_pct(float(x)) for x in self.params.ramp)})")
+
+    def _wait(self, node, base, ep, what) -> Optional[_Verdict]:
+        """None when the wait between steps is long enough, else the verdict."""
+        want = self.params.min_wait_seconds
+        wait = getattr(node, "WaitIntervalInSeconds", None)
+        path = base + ("WaitIntervalInSeconds",)
+        if wait is None:
+            if want <= 0:
+                return None
+            return _Verdict(False, path, f"{what} of endpoint {ep} sets no WaitIntervalInSeconds; the policy wants "
+                            f"at least {want} s between steps to compare the variants' metrics")
+        n = as_number(wait) if is_known(wait) else None
+        if n is None:
+            return _Verdict(None, path, f"cannot tell the wait between steps of endpoint {ep}: "
+                            f"{why_unknown(wait) or display(wait)}")
+        if n < want:
+            return _Verdict(False, path, f"{what} of endpoint {ep} waits {n:g} s between steps; the policy wants at "
+                            f"least {want} s to compare the variants' metrics")
+        return None
+
+    # -- rolling deployment -----------------------------------------------------
+    def _rolling(self, res, ep, first, variants) -> Optional[_Verdict]:
+        dep = res.DeploymentConfig
+        if dep is None or not is_known(dep):
+            return None  # an unknown DeploymentConfig is reported by _routing
+        node = getattr(dep, "RollingUpdatePolicy", None)
+        base = ("DeploymentConfig", "RollingUpdatePolicy")
+        if node is None:
+            return None
+        if not is_known(node):
+            return _Verdict(None, base, f"cannot tell how endpoint {ep} rolls out updates: {why_unknown(node)}")
+        size = prop(node, "MaximumBatchSize")
+        path = base + ("MaximumBatchSize",)
+        if size is None:
+            return _Verdict(False, path, f"rolling update of endpoint {ep} has no MaximumBatchSize; the first batch "
+                            f"must be at most {_pct(first)} of capacity")
+        if not is_known(size):
+            return _Verdict(None, path, f"cannot tell the rolling batch size of endpoint {ep}: {why_unknown(size)}")
+        verdict = self._size(_Size(prop(size, "Type"), prop(size, "Value")), path, "rolling batch", ep, first,
+                             variants)
+        if verdict.ok is not True:
+            return verdict
+        return self._wait(_Waits(prop(node, "WaitIntervalInSeconds")), base, ep, "rolling update") or verdict
+
+
+class _NoEndpoint:
+    ProductionVariants = None
+
+
+class _Size:
+    def __init__(self, type_: Any, value: Any) -> None:
+        self.Type, self.Value = type_, value
+
+
+class _Waits:
+    def __init__(self, wait: Any) -> None:
+        self.WaitIntervalInSeconds = wait

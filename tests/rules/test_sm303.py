@@ -18,9 +18,9 @@ def test_coarse_or_missing_ramps_fail():
     fs = scan_file(DIR / "bad.yaml", rule="SM303")
     assert summary(fs) == [
         ("SM303", "BigCanary", 23, "fail"),
-        ("SM303", "ABConfig", 38, "fail"),
-        ("SM303", "AllAtOnce", 53, "fail"),
-        ("SM303", "NegativeConfig", 63, "fail"),
+        ("SM303", "ABConfig", 39, "fail"),
+        ("SM303", "AllAtOnce", 54, "fail"),
+        ("SM303", "NegativeConfig", 64, "fail"),
     ]
     assert [f.message for f in fs] == [
         "the first canary of endpoint churn-canary is 50% of capacity; the ramp's first step is 10% "
@@ -76,6 +76,7 @@ Resources:
           TrafficRoutingConfiguration:
             Type: CANARY
             CanarySize: {Type: SIZE_TYPE, Value: SIZE}
+            WaitIntervalInSeconds: 300
 """
 
 
@@ -213,3 +214,86 @@ def test_ramp_must_be_increasing_percentages(tmp_path):
         with pytest.raises(ConfigError, match="rules.SM303.params.ramp"):
             scan_text(tmp_path, (DIR / "good.yaml").read_text(), rule="SM303",
                       config={"rules": {"SM303": {"params": {"ramp": bad}}}})
+
+
+# ---- revision 2: rolling updates, linear steps, waits, shadows ---------------------
+
+SHAPES = (DIR / "shapes.yaml").read_text()
+BG = "BlueGreenUpdatePolicy:\n          TrafficRoutingConfiguration:\n            "
+
+
+def _rollout(tmp_path, rollout: str):
+    return scan_text(tmp_path, SHAPES.replace("ROLLOUT", rollout), rule="SM303")
+
+
+def _one(fs):
+    return [(f.resource.id, f.location.line, f.path, f.message) for f in fs]
+
+
+def test_rolling_update_in_small_batches_with_waits_passes(tmp_path):
+    rolling = ("RollingUpdatePolicy:\n          MaximumBatchSize: {Type: CAPACITY_PERCENT, Value: 10}\n"
+               "          WaitIntervalInSeconds: 600\n          MaximumExecutionTimeoutInSeconds: 3600")
+    assert _rollout(tmp_path, rolling) == []
+    by_count = rolling.replace("{Type: CAPACITY_PERCENT, Value: 10}", "{Type: INSTANCE_COUNT, Value: 1}")
+    assert _rollout(tmp_path, by_count) == []  # 1 of 10 instances
+
+
+def test_rolling_update_big_batch_or_short_wait_fails(tmp_path):
+    rolling = ("RollingUpdatePolicy:\n          MaximumBatchSize: {Type: INSTANCE_COUNT, Value: 5}\n"
+               "          WaitIntervalInSeconds: 600")
+    assert _one(_rollout(tmp_path, rolling)) == [
+        ("Endpoint", 19, "DeploymentConfig.RollingUpdatePolicy.MaximumBatchSize.Value",
+         "the first rolling batch of endpoint churn is 5 of 10 instances (50%); the ramp's first step is 10% "
+         "(10% → 50% → 100%)")]
+    short = rolling.replace("Value: 5}", "Value: 1}").replace("600", "60")
+    assert _one(_rollout(tmp_path, short)) == [
+        ("Endpoint", 20, "DeploymentConfig.RollingUpdatePolicy.WaitIntervalInSeconds",
+         "rolling update of endpoint churn waits 60 s between steps; the policy wants at least 300 s to compare "
+         "the variants' metrics")]
+
+
+def test_linear_steps_and_waits(tmp_path):
+    linear = BG + "Type: LINEAR\n            LinearStepSize: {Type: CAPACITY_PERCENT, Value: 10}\n" \
+                  "            WaitIntervalInSeconds: 300"
+    assert _rollout(tmp_path, linear) == []
+    big = linear.replace("Value: 10}", "Value: 25}")
+    assert _one(_rollout(tmp_path, big)) == [
+        ("Endpoint", 21, "DeploymentConfig.BlueGreenUpdatePolicy.TrafficRoutingConfiguration.LinearStepSize.Value",
+         "the first linear step of endpoint churn is 25% of capacity; the ramp's first step is 10% "
+         "(10% → 50% → 100%)")]
+
+
+def test_canary_without_a_real_wait_fails(tmp_path):
+    canary = BG + "Type: CANARY\n            CanarySize: {Type: CAPACITY_PERCENT, Value: 10}\n" \
+                  "            WaitIntervalInSeconds: 0"
+    assert _one(_rollout(tmp_path, canary)) == [
+        ("Endpoint", 22, "DeploymentConfig.BlueGreenUpdatePolicy.TrafficRoutingConfiguration.WaitIntervalInSeconds",
+         "CANARY routing of endpoint churn waits 0 s between steps; the policy wants at least 300 s to compare the "
+         "variants' metrics")]
+    cfg = {"rules": {"SM303": {"params": {"min_wait_seconds": 0}}}}
+    assert scan_text(tmp_path, SHAPES.replace("ROLLOUT", canary), rule="SM303", config=cfg) == []
+
+
+def test_shadow_variant_neither_satisfies_nor_breaks(tmp_path):
+    # a weighted shadow next to one production variant is no A/B split
+    fs = _rollout(tmp_path, BG + "Type: ALL_AT_ONCE")
+    assert _one(fs) == [
+        ("Endpoint", 17, "DeploymentConfig",
+         f"endpoint churn shifts traffic all at once: blue/green routing is ALL_AT_ONCE and a single production "
+         f"variant; {RAMP}")]
+
+
+def test_config_without_endpoint(tmp_path):
+    text = SHAPES[:SHAPES.index("  Endpoint:")]
+    fs = scan_text(tmp_path, text, rule="SM303")
+    assert _one(fs) == [
+        ("Config", 7, "ProductionVariants",
+         "endpoint config Config is used by no endpoint in this template and has a single production variant: "
+         "whether the endpoint that uses it shifts traffic gradually (its DeploymentConfig) cannot be checked "
+         "here")]
+    assert [f.outcome for f in fs] == ["unknown"]
+    two = text.replace("InitialInstanceCount: 10}",
+                       "InitialInstanceCount: 10, InitialVariantWeight: 9}\n"
+                       "        - {VariantName: New, ModelName: m2, InstanceType: ml.m5.large, "
+                       "InitialInstanceCount: 1, InitialVariantWeight: 1}")
+    assert scan_text(tmp_path, two, rule="SM303") == []  # the config's own 10% split decides
