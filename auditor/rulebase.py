@@ -153,6 +153,13 @@ class MetricNeed:
     variants: str = "all"  # all | instance (not serverless) | gpu (ml.g*/ml.p* instances)
 
 
+def unused_config_unknown(config: "Resource", what: str) -> Undecided:
+    """What belongs to the endpoint of a config the template does not deploy
+    is unknown, never silently skipped (POLICIES rev. 2)."""
+    return Undecided(("EndpointConfigName",), f"endpoint config {config.label} is used by no endpoint in this "
+                                              f"template: {what} of the endpoint that uses it cannot be checked here")
+
+
 class RuleContext:
     """What a rule sees besides the resource: the inventory, its options and
     the run's settings (production classification lives here, once)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from auditor.inventory import SAGEMAKER_DIMENSION
-from auditor.rulebase import Fail, Rule, RuleParams, Undecided, require
+from auditor.rulebase import Fail, Rule, RuleParams, Undecided, require, unused_config_unknown
 from auditor.values import Unknown, as_number, display, is_known, why_unknown
 from auditor.values import prop as _get
 
@@ -96,7 +96,7 @@ class Autoscaling(Rule):
     section = "Endpoint Configuration"
     policy = "Autoscaling must be configured for all production endpoints."
     tags = ("availability", "production", "autoscaling")
-    targets = ("Endpoint",)
+    targets = ("Endpoint", "EndpointConfig")
     reads = ("EndpointConfig", "ScalableTarget", "ScalingPolicy")
     remediation = "apply-autoscaling"
 
@@ -111,6 +111,12 @@ class Autoscaling(Rule):
         async_min_capacity: int = 0
 
     def check(self, res, ctx):
+        if res.kind == "EndpointConfig":
+            if ctx.inv.unused_config(res):
+                go, undecided = ctx.production_gate(res)
+                if undecided or go:
+                    yield undecided or unused_config_unknown(res, "the scalable targets and scaling policies")
+            return
         config = ctx.inv.config_of(res)
         go, undecided = ctx.production_gate(res, prod=production_of(res, config, ctx))
         if undecided:

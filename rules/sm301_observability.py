@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from auditor.inventory import alarm_dimension_values
-from auditor.rulebase import Fail, Rule, RuleParams, Undecided
+from auditor.rulebase import Fail, Rule, RuleParams, Undecided, unused_config_unknown
 from auditor.values import Str, Sym, Unknown, display, is_known, why_unknown
 
 
@@ -83,6 +83,9 @@ class Observability(Rule):
     * **error-rate alarms**: an alarm on one of `error_metrics`
       (`Invocation4XXErrors`, `Invocation5XXErrors`, `ModelError`); with
       `require_all_error_metrics` every one of them needs an alarm.
+    * **throughput**: an alarm on one of `throughput_metrics`
+      (`Invocations`, `InvocationsPerInstance`) for the endpoint, or a
+      dashboard whose body shows the endpoint and one of those metrics;
     * **invocation logs**: the endpoint's log group
       `/aws/sagemaker/Endpoints/<name>` exists. SageMaker creates it at the
       first invocation, so a template that does not declare it cannot tell:
@@ -94,7 +97,9 @@ class Observability(Rule):
     or on any metric of a metric-math alarm. Each missing piece is its own
     finding. Findings about things that do not exist point at the endpoint;
     their paths (`Alarms.Latency`, `Alarms.Errors`, `InvocationLogs`,
-    `Dashboard`) name the missing piece, not a property.
+    `Dashboard`, `Alarms.Throughput`) name the missing piece, not a property.
+    An endpoint config that no endpoint of the template uses gets an
+    *unknown*: all of this belongs to the endpoint that will use it.
 
     ## Why
     Without percentile latency and error alarms a degraded model is found by
@@ -135,7 +140,7 @@ class Observability(Rule):
     section = "Monitoring & Observability"
     policy = "All endpoints must have comprehensive CloudWatch metrics."
     tags = ("observability", "monitoring")
-    targets = ("Endpoint",)
+    targets = ("Endpoint", "EndpointConfig")
     reads = ("Alarm", "Dashboard", "LogGroup")
 
     class Params(RuleParams):
@@ -143,15 +148,23 @@ class Observability(Rule):
         latency_metrics: list[str] = ["ModelLatency", "OverheadLatency"]
         error_metrics: list[str] = ["Invocation4XXErrors", "Invocation5XXErrors", "ModelError"]
         require_all_error_metrics: bool = False
+        throughput_metrics: list[str] = ["Invocations", "InvocationsPerInstance"]
+        require_throughput: bool = True
         require_dashboard: bool = True
         require_invocation_logs: bool = True
 
     def check(self, res, ctx):
+        if res.kind == "EndpointConfig":
+            if ctx.inv.unused_config(res):
+                yield unused_config_unknown(res, "the alarms, invocation logs and dashboard")
+            return
         p = self.params
         ep = display(res.name)
         sure, maybe = ctx.inv.endpoint_alarms(res, ("EndpointName",))
         yield from self._latency(res, ep, sure, maybe)
         yield from self._errors(res, ep, sure, maybe)
+        if p.require_throughput and p.throughput_metrics:
+            yield from self._throughput(res, ep, sure, maybe, ctx)
         if p.require_invocation_logs:
             group = ctx.inv.log_group_for(res)
             if isinstance(group, Unknown):
@@ -229,6 +242,38 @@ class Observability(Rule):
         else:
             msg = f"endpoint {ep} has no error-rate alarm; the policy wants an alarm on {' or '.join(wanted)}"
         yield Fail(("Alarms", "Errors"), msg)
+
+    def _throughput(self, res, ep, sure, maybe, ctx):
+        """Throughput is watched: an alarm, or a dashboard widget showing the
+        endpoint, on one of throughput_metrics."""
+        wanted = set(self.params.throughput_metrics)
+        doubt = None
+        for alarms, definite in ((sure, True), (maybe, False)):
+            for a in alarms:
+                for metric, _ in alarm_series(a):
+                    if is_known(metric) and metric in wanted and definite:
+                        return
+                    if not is_known(metric) or metric in wanted:
+                        doubt = doubt or f"alarm {a.label} may watch it ({self._why(maybe, res) if not definite else 'its metric is unknown'})"
+        pattern = re.compile(r'"(' + "|".join(re.escape(m) for m in sorted(wanted)) + r')"')
+        for d in ctx.inv.of("Dashboard"):
+            if not _same_scope(d, res):
+                continue
+            shows = mentions(d.DashboardBody, res)
+            if shows is False:
+                continue
+            has = bool(pattern.search(display(d.DashboardBody)))
+            if shows is True and has:
+                return
+            if has or isinstance(d.DashboardBody, (Unknown, Sym)):
+                doubt = doubt or f"dashboard {d.label} may show it ({why_unknown(shows) if shows is not True else why_unknown(d.DashboardBody)})"
+        names = " / ".join(self.params.throughput_metrics)
+        if doubt:
+            yield Undecided(("Alarms", "Throughput"), f"cannot tell whether the throughput ({names}) of endpoint "
+                            f"{ep} is watched: {doubt}")
+            return
+        yield Fail(("Alarms", "Throughput"), f"endpoint {ep} has no alarm or dashboard widget on {names}; the policy "
+                   "wants throughput watched")
 
     def _dashboard(self, res, ep, ctx):
         undecided = None

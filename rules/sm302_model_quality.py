@@ -5,7 +5,7 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 from typing import Any
 
-from auditor.rulebase import Fail, Rule, RuleParams, Undecided
+from auditor.rulebase import Fail, Rule, RuleParams, Undecided, unused_config_unknown
 from auditor.values import Unknown, display, is_known, why_unknown
 from auditor.values import prop as _get
 
@@ -37,11 +37,17 @@ class ModelQuality(Rule):
       whose metric matches `monitor_metrics` (`feature_baseline_drift_*`).
       Other notification paths (EventBridge rules on monitoring-execution
       events) are not in the inventory, so they do not count; suppress the
-      finding with a reason if you alert that way.
+      finding with a reason if you alert that way;
+    * that alarm **alerts someone**: it has `AlarmActions` (SNS, Lambda,
+      SSM ...) or is one of the endpoint's rollback alarms
+      (`DeploymentConfig.AutoRollbackConfiguration.Alarms`). An alarm with no
+      action alerts nobody and fails.
 
     A schedule or alarm whose endpoint name cannot be told apart from this
     endpoint's makes the result *unknown*, as does a job definition the
-    template names but does not define.
+    template names but does not define, and a production endpoint config
+    that no endpoint of the template uses (its endpoint's schedules and
+    alarms cannot be checked).
 
     ## Why
     Models degrade silently when live data drifts from the training data; a
@@ -77,7 +83,7 @@ class ModelQuality(Rule):
     section = "Monitoring & Observability"
     policy = "Model quality monitoring must be enabled for production deployments."
     tags = ("observability", "monitoring", "production")
-    targets = ("Endpoint",)
+    targets = ("Endpoint", "EndpointConfig")
     reads = ("MonitoringSchedule", "MonitoringJobDefinition", "Alarm")
 
     class Params(RuleParams):
@@ -91,6 +97,13 @@ class ModelQuality(Rule):
         require_alarm: bool = True
 
     def check(self, res, ctx):
+        if res.kind == "EndpointConfig":
+            if ctx.inv.unused_config(res):
+                go, undecided = ctx.production_gate(res)
+                if undecided or go:
+                    yield undecided or unused_config_unknown(res, "the Model Monitor schedules, baselines and "
+                                                                  "quality alarms")
+            return
         ep = display(res.name)
         go, undecided = ctx.production_gate(res, f"endpoint {ep}")
         if undecided:
@@ -110,6 +123,24 @@ class ModelQuality(Rule):
             yield from self._baseline(s, ep, ctx, seen)
         if self.params.require_alarm:
             yield from self._alarm(res, ep, ctx)
+
+    @staticmethod
+    def _alerts(alarm, endpoint):
+        """Does the alarm alert someone? True (AlarmActions, or it is one of the
+        endpoint's rollback alarms), False, or None when that cannot be told."""
+        actions = alarm.AlarmActions
+        if isinstance(actions, list) and actions:
+            return True
+        dep = endpoint.DeploymentConfig
+        rollback = _get(_get(dep, "AutoRollbackConfiguration"), "Alarms")
+        for x in rollback if isinstance(rollback, list) else []:
+            if alarm.is_referenced_by(_get(x, "AlarmName")):
+                return True
+        if actions is not None and not is_known(actions):
+            return None
+        if (dep is not None and not is_known(dep)) or (rollback is not None and not isinstance(rollback, list)):
+            return None
+        return False
 
     @staticmethod
     def _why_schedule(s) -> str:
@@ -186,11 +217,19 @@ class ModelQuality(Rule):
                 return None
             return False
 
-        undecided = None
+        undecided, silent = None, []
         for a in sure:
             v = verdict(a)
             if v:
-                return
+                alerts = self._alerts(a, res)
+                if alerts is True:
+                    return
+                if alerts is None:
+                    undecided = undecided or f"alarm {a.label} watches its Model Monitor results, but its " \
+                                             f"AlarmActions cannot be determined ({why_unknown(a.AlarmActions)})"
+                else:
+                    silent.append(a)
+                continue
             if v is None:
                 undecided = undecided or f"alarm {a.label} watches an unknown metric"
         for a in maybe:
@@ -199,6 +238,13 @@ class ModelQuality(Rule):
         if undecided:
             yield Undecided(("Alarms", "Quality"), f"cannot tell whether drift on endpoint {ep} raises an alarm: "
                             f"{undecided}")
+            return
+        for a in silent:
+            yield Fail(("AlarmActions",), f"alarm {a.label} watches the Model Monitor results of production endpoint "
+                       f"{ep} but alerts nobody: it has no AlarmActions and is not one of the endpoint's rollback "
+                       "alarms; the policy wants automatic alerts and rollback triggers on quality degradation",
+                       resource=a)
+        if silent:
             return
         yield Fail(("Alarms", "Quality"), f"no alarm on Model Monitor results for production endpoint {ep} "
                    f"(namespaces {', '.join(p.monitor_namespaces)}; metrics {', '.join(p.monitor_metrics)}); the "

@@ -180,3 +180,21 @@ def test_live_autoscaling():
                              "(endpoint/churn/variant/AllTraffic, sagemaker:variant:DesiredInstanceCount); production "
                              "endpoints must autoscale")
     assert fs[0].data["endpoint"] == "churn" and fs[0].data["variant"] == "AllTraffic"
+
+
+def test_production_config_without_endpoint_is_unknown(tmp_path):
+    from .helpers import scan_text
+
+    text = """\
+    Resources:
+      Config:
+        Type: AWS::SageMaker::EndpointConfig
+        Properties:
+          Tags: [{Key: Environment, Value: prod}]
+          ProductionVariants: [{VariantName: A, ModelName: m, InstanceType: ml.m5.large, InitialInstanceCount: 2}]
+    """
+    fs = scan_text(tmp_path, text, rule="SM202")
+    assert [(f.resource.id, f.outcome, f.path, f.message) for f in fs] == [
+        ("Config", "unknown", "EndpointConfigName",
+         "endpoint config Config is used by no endpoint in this template: the scalable targets and scaling policies "
+         "of the endpoint that uses it cannot be checked here")]

@@ -19,9 +19,14 @@ def test_each_missing_piece_is_its_own_finding():
         ("SM301", "Endpoint", 6, "fail"),
         ("SM301", "Endpoint", 6, "fail"),
         ("SM301", "Endpoint", 6, "fail"),
+        ("SM301", "Endpoint", 6, "fail"),
         ("SM301", "Endpoint", 6, "unknown"),
     ]
-    assert [f.path for f in fs] == ["Alarms.Errors", "Alarms.Latency", "Dashboard", "InvocationLogs"]
+    assert [f.path for f in fs] == ["Alarms.Errors", "Alarms.Latency", "Alarms.Throughput", "Dashboard",
+                                    "InvocationLogs"]
+    assert fs[2].message == ("endpoint churn-prod has no alarm or dashboard widget on Invocations / "
+                             "InvocationsPerInstance; the policy wants throughput watched")
+    fs = fs[:2] + fs[3:]
     assert fs[0].level == "warning"
     assert fs[0].message == ("endpoint churn-prod has no error-rate alarm; the policy wants an alarm on "
                              "Invocation4XXErrors or Invocation5XXErrors or ModelError")
@@ -72,11 +77,12 @@ Resources:
 def test_alarm_on_an_unknown_endpoint_is_unknown(tmp_path):
     fs = scan_text(tmp_path, UNKNOWN_DIMENSION, rule="SM301")
     got = [(f.path, f.outcome, f.location.line) for f in fs]
-    assert got == [("Alarms.Errors", "fail", 6), ("Alarms.Latency", "fail", 6), ("Dashboard", "fail", 6),
-                   ("InvocationLogs", "unknown", 6)]
+    assert got == [("Alarms.Errors", "fail", 6), ("Alarms.Latency", "fail", 6), ("Alarms.Throughput", "fail", 6),
+                   ("Dashboard", "fail", 6), ("InvocationLogs", "unknown", 6)]
     # p99 might be covered by the parameterised alarm; p50 and p95 are missing for sure
     assert fs[1].message.startswith("endpoint churn-prod has no ModelLatency/OverheadLatency alarm at p50, p95;")
     only_p99 = {"rules": {"SM301": {"params": {"latency_percentiles": ["p99"], "require_dashboard": False,
+                                               "require_throughput": False,
                                                "require_invocation_logs": False,
                                                "error_metrics": ["ModelLatency"]}}}}
     fs = scan_text(tmp_path, UNKNOWN_DIMENSION, config=only_p99, rule="SM301")
@@ -109,7 +115,8 @@ Resources:
 
 def test_fn_if_statistic_reports_each_branch(tmp_path):
     cfg = {"rules": {"SM301": {"params": {"latency_percentiles": ["p99"], "require_dashboard": False,
-                                          "require_invocation_logs": False, "error_metrics": ["ModelLatency"]}}}}
+                                          "require_invocation_logs": False, "error_metrics": ["ModelLatency"],
+                                          "require_throughput": False}}}}
     fs = scan_text(tmp_path, IF_STATISTIC, config=cfg, rule="SM301")
     assert summary(fs) == [("SM301", "Endpoint", 8, "fail")]
     assert fs[0].path == "Alarms.Latency"
@@ -138,11 +145,15 @@ def test_dashboard_body_from_sub_with_parameter_name(tmp_path):
     """
     cfg = {"rules": {"SM301": {"params": {"latency_percentiles": [], "error_metrics": ["ModelLatency"]}}}}
     fs = scan_text(tmp_path, text, config=cfg, rule="SM301")
-    assert [f.path for f in fs] == ["Alarms.Errors", "InvocationLogs"]  # the dashboard shows it
+    # the dashboard shows it, and its Invocations widget is the throughput
+    assert [f.path for f in fs] == ["Alarms.Errors", "InvocationLogs"]
     fs = scan_text(tmp_path, text.replace('"${Name}-ep"]]}', '"x"]]}'), config=cfg, rule="SM301")
-    assert [(f.path, f.outcome) for f in fs] == [("Alarms.Errors", "fail"), ("Dashboard", "unknown"),
-                                                 ("InvocationLogs", "unknown")]
-    assert fs[1].message.startswith("cannot tell whether dashboard ")
+    assert [(f.path, f.outcome) for f in fs] == [("Alarms.Errors", "fail"), ("Alarms.Throughput", "unknown"),
+                                                 ("Dashboard", "unknown"), ("InvocationLogs", "unknown")]
+    assert fs[1].message.startswith("cannot tell whether the throughput (Invocations / InvocationsPerInstance) of "
+                                    "endpoint ")
+    assert "is watched: dashboard Board may show it" in fs[1].message
+    assert fs[2].message.startswith("cannot tell whether dashboard ")
 
 
 def _live(with_logs: bool) -> Inventory:
@@ -191,8 +202,51 @@ def test_corpus_004_alarm_exists_only_in_production_stage():
     assert [(f.resource.id, f.location.line, f.outcome, f.path) for f in fs] == [
         ("Endpoint", 159, "fail", "Alarms.Errors"),
         ("Endpoint", 159, "fail", "Alarms.Latency"),
+        ("Endpoint", 159, "fail", "Alarms.Throughput"),
         ("Endpoint", 159, "fail", "Dashboard"),
         ("Endpoint", 159, "unknown", "InvocationLogs"),
     ]
     # the 5XX alarm has Condition IsProduction: missing only in the other stage
     assert fs[0].message.endswith("[when not (parameter StageName = 'prod')]")
+
+
+# ---- revision 2: throughput ------------------------------------------------------------
+
+def test_throughput_by_alarm_instead_of_dashboard_widget(tmp_path):
+    good = (DIR / "good.yaml").read_text()
+    widget = ('          ["AWS/SageMaker", "Invocations", "EndpointName", "${Endpoint.EndpointName}", '
+              '"VariantName", "AllTraffic"]\n')
+    assert widget in good
+    no_widget = good.replace(widget, "").replace('"AllTraffic"],\n', '"AllTraffic"]\n')
+    fs = scan_text(tmp_path, no_widget, rule="SM301")
+    assert [(f.resource.id, f.path, f.outcome) for f in fs] == [("Endpoint", "Alarms.Throughput", "fail")]
+    alarm = """
+  Throughput:
+    Type: AWS::CloudWatch::Alarm
+    Properties:
+      Namespace: AWS/SageMaker
+      MetricName: InvocationsPerInstance
+      Statistic: Sum
+      Period: 300
+      EvaluationPeriods: 1
+      Threshold: 1
+      ComparisonOperator: LessThanThreshold
+      Dimensions:
+        - {Name: EndpointName, Value: !GetAtt Endpoint.EndpointName}
+        - {Name: VariantName, Value: AllTraffic}
+"""
+    assert scan_text(tmp_path, no_widget.rstrip("\n") + "\n" + alarm, rule="SM301") == []
+
+
+def test_config_without_endpoint_is_unknown(tmp_path):
+    text = """\
+    Resources:
+      Config:
+        Type: AWS::SageMaker::EndpointConfig
+        Properties:
+          ProductionVariants: [{VariantName: A, ModelName: m, InstanceType: ml.m5.large, InitialInstanceCount: 2}]
+    """
+    fs = scan_text(tmp_path, text, rule="SM301")
+    assert [(f.resource.id, f.outcome, f.message) for f in fs] == [
+        ("Config", "unknown", "endpoint config Config is used by no endpoint in this template: the alarms, "
+                              "invocation logs and dashboard of the endpoint that uses it cannot be checked here")]

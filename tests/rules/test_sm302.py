@@ -132,6 +132,7 @@ Resources:
     Properties:
       Namespace: aws/sagemaker/Endpoints/data-metrics
       MetricName: feature_baseline_drift_age
+      AlarmActions: [arn:aws:sns:us-east-1:111111111111:ml-oncall]
       Dimensions:
         - {Name: Endpoint, Value: !GetAtt Endpoint.EndpointName}
 """
@@ -164,6 +165,7 @@ def _live(baseline: bool) -> Inventory:
     inv.add(Alarm(meta=live_meta("AWS::CloudWatch::Alarm", "mq", arn="arn:aws:cloudwatch:us-east-1:111111111111:"
                                  "alarm:mq"), AlarmName="mq", Namespace="aws/sagemaker/Endpoints/model-metrics",
                   MetricName="accuracy", Statistic="Average",
+                  AlarmActions=["arn:aws:sns:us-east-1:111111111111:ml-oncall"],
                   Dimensions=[{"Name": "Endpoint", "Value": "churn-prod"},
                               {"Name": "MonitoringSchedule", "Value": "churn-mq-hourly"}]))
     return inv
@@ -182,12 +184,65 @@ def test_live_job_definition_without_baseline_fails():
                              "wants constraints and statistics from training/validation data")
 
 
-def test_corpus_018_production_template_passes():
-    # safe-deployment-pipeline prd: inline BaselineConfig with both files, alarm on data-metrics
-    assert scan_file(next(CORPUS.glob("018_*")), production=True, rule="SM302") == []
+def test_corpus_018_production_template_alarm_alerts_nobody():
+    # safe-deployment-pipeline prd: inline BaselineConfig with both files, alarm on data-metrics; the alarm has
+    # no AlarmActions and nothing else refers to it (the Lambda canary rolls back on two other alarms)
+    fs = scan_file(next(CORPUS.glob("018_*")), production=True, rule="SM302")
+    assert [(f.resource.id, f.location.line, f.outcome, f.path) for f in fs] == [
+        ("SagemakerScheduleAlarm", 294, "fail", "AlarmActions")]
 
 
 def test_corpus_005_shadow_template_has_no_monitoring():
     fs = scan_file(next(CORPUS.glob("005_*")), production=True, rule="SM302")
     assert [(f.resource.id, f.location.line, f.outcome, f.path) for f in fs] == [
         ("Endpoint", 119, "fail", "Alarms.Quality"), ("Endpoint", 119, "fail", "ModelMonitor")]
+
+
+# ---- revision 2: a quality alarm must alert someone ----------------------------------
+
+GOOD_TEXT = (DIR / "good.yaml").read_text()
+ACTIONS = "      AlarmActions: [arn:aws:sns:us-east-1:111111111111:ml-oncall]\n"
+
+
+def test_quality_alarm_without_actions_alerts_nobody(tmp_path):
+    text = GOOD_TEXT.replace(ACTIONS, "")
+    assert text != GOOD_TEXT
+    fs = scan_text(tmp_path, text, rule="SM302")
+    assert summary(fs) == [("SM302", "DriftAlarm", 49, "fail")]
+    assert fs[0].path == "AlarmActions"
+    assert fs[0].message == ("alarm DriftAlarm watches the Model Monitor results of production endpoint churn-prod "
+                             "but alerts nobody: it has no AlarmActions and is not one of the endpoint's rollback "
+                             "alarms; the policy wants automatic alerts and rollback triggers on quality degradation")
+
+
+def test_quality_alarm_that_triggers_rollback_alerts(tmp_path):
+    text = GOOD_TEXT.replace(ACTIONS, "").replace(
+        "      EndpointConfigName: churn-config\n",
+        "      EndpointConfigName: churn-config\n"
+        "      DeploymentConfig: {AutoRollbackConfiguration: {Alarms: [{AlarmName: !Ref DriftAlarm}]}}\n", 1)
+    assert "AutoRollbackConfiguration" in text
+    assert scan_text(tmp_path, text, rule="SM302") == []
+
+
+def test_live_alarm_without_actions_fails():
+    inv = _live(True)
+    inv.of("Alarm")[0].AlarmActions = []
+    fs = evaluate_inventory(inv, "SM302")
+    assert [(f.resource.name, f.path, f.outcome) for f in fs] == [("mq", "AlarmActions", "fail")]
+
+
+def test_production_config_without_endpoint_is_unknown(tmp_path):
+    text = """\
+    Resources:
+      Config:
+        Type: AWS::SageMaker::EndpointConfig
+        Properties:
+          Tags: [{Key: Environment, Value: prod}]
+          ProductionVariants: [{VariantName: A, ModelName: m, InstanceType: ml.m5.large, InitialInstanceCount: 2}]
+    """
+    fs = scan_text(tmp_path, text, rule="SM302")
+    assert [(f.resource.id, f.location.line, f.outcome, f.message) for f in fs] == [
+        ("Config", 4, "unknown", "endpoint config Config is used by no endpoint in this template: the Model Monitor "
+                                 "schedules, baselines and quality alarms of the endpoint that uses it cannot be "
+                                 "checked here")]
+    assert scan_text(tmp_path, text.replace("Value: prod", "Value: dev"), rule="SM302") == []
