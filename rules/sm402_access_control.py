@@ -7,7 +7,7 @@ from fnmatch import fnmatchcase
 from typing import Any, Iterator, Optional
 
 from auditor.models.resources import Account, Meta
-from auditor.rulebase import Fail, Rule, RuleParams, Undecided
+from auditor.rulebase import Fail, Note, Rule, RuleParams, Undecided
 from auditor.values import Str, Sym, Unknown, as_bool, display, is_known, why_unknown
 
 MAYBE = None  # tri-state: True, False, MAYBE
@@ -35,6 +35,34 @@ def _could_be(v: Any, literal: str) -> bool:
                      (".*" if p.kind in ("param", "import") else "[^*]+") for p in v.parts)
         return re.fullmatch(rx, literal) is not None
     return True
+
+
+def _every_endpoint(arn: str) -> bool:
+    """Does an IAM resource pattern cover every endpoint (of an account and
+    region, or of all)? ``arn:aws:sagemaker:*:*:endpoint/*``,
+    ``arn:aws:sagemaker:eu-west-1:123456789012:endpoint/*``, ``...:*``."""
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn" or not fnmatchcase("sagemaker", parts[2].lower()):
+        return False
+    rest = parts[5].lower()
+    return all(fnmatchcase(f"endpoint/{name}", rest) for name in ("q7-any-endpoint", "zz9"))
+
+
+def _placeholder(v: Str) -> str:
+    """A !Sub with its references filled by a name without wildcards: what it
+    covers whatever the partition, region and account turn out to be."""
+    return "".join(p if isinstance(p, str) else "x1" for p in v.parts)
+
+
+def _s3_everything(stmt: Any) -> tuple[bool, str]:
+    """Does an Allow statement grant every S3 action on every resource?"""
+    acts = _list(stmt.get("Action"))
+    res = _list(stmt.get("Resource"))
+    if not acts or not res:
+        return False, ""
+    hit = next((a for a in acts if isinstance(a, str) and a != "*"
+                and fnmatchcase("s3:q7anyaction", a.lower()) and fnmatchcase("s3:getobject", a.lower())), None)
+    return (hit is not None and "*" in res), (f'Action "{hit}" on Resource "*"' if hit else "")
 
 
 def _iam_scope(a, b) -> bool:
@@ -68,18 +96,29 @@ class AccessControl(Rule):
       Actions match as IAM does: case-insensitive wildcards, so `*`,
       `sagemaker:*` and `sagemaker:Invoke*` count; `NotAction` counts when it
       does not exclude the invoke action. `NotResource` with `Allow` grants
-      every resource but the listed ones, and fails too.
+      every resource but the listed ones, and fails too. A resource ARN that
+      covers every endpoint fails like `"*"`: `arn:aws:sagemaker:*:*:endpoint/*`,
+      `arn:aws:sagemaker:<region>:<account>:endpoint/*`, `...:*`, also when
+      written with `!Sub` (`arn:${AWS::Partition}:sagemaker:${AWS::Region}:
+      ${AWS::AccountId}:endpoint/*`).
     * **Execution roles are not admin**: a role used as a model's
       `ExecutionRoleArn` has none of `forbidden_managed_policies` attached
       (`AdministratorAccess`, `AmazonSageMakerFullAccess`; matched on the ARN
       after the partition, so `arn:${AWS::Partition}:...` works) and no inline
-      statement allowing `Action: "*"` on `Resource: "*"`. A model whose role
+      statement allowing `Action: "*"` on `Resource: "*"`, nor `s3:*` (any
+      pattern covering every S3 action) on `Resource: "*"`. A model whose role
       is not in the template (a parameter, a literal ARN) is *unknown*.
     * **Invocations are audited** (live only): each audited account has a
       CloudTrail trail that is multi-region and logging. The finding is on
       the account (`arn:aws:iam::<account>:root`); when trails could not be
       read (a coverage gap) it is *unknown*. A template cannot tell which
-      trails an account has, so `scan` skips this part.
+      trails an account has, so `scan` skips this part. CloudTrail records
+      every SageMaker API call **except** `InvokeEndpoint` and
+      `InvokeEndpointAsync` (AWS documentation, "Log Amazon SageMaker API
+      Calls with AWS CloudTrail"): no trail, management or data events, can
+      show endpoint invocations, so `audit` says so in a note on each
+      account's evaluation: that part of the policy cannot be verified by any
+      trail.
 
     ## Why
     `InvokeEndpoint` on `*` lets a principal call every model in the account,
@@ -189,6 +228,12 @@ class AccessControl(Rule):
         if is_known(effect) and effect != "Allow":
             return
         allow = MAYBE if not is_known(effect) else True
+        if exec_models and allow is True:
+            s3, what = _s3_everything(stmt)
+            if s3:
+                yield Fail(path + ("Action",), f"execution role {res.label} of model {', '.join(exec_models)}: "
+                           f"{label} in {where} allows {what} (every bucket in the account); execution roles "
+                           "must be least-privilege: grant the model's artifact and data buckets only")
         grants, matched = self._grants(stmt)
         if grants is False:
             return
@@ -251,6 +296,10 @@ class AccessControl(Rule):
             if isinstance(v, str):
                 if v in self.params.broad_resources:
                     return True, "Resource", f"Resource \"{v}\""
+                if _every_endpoint(v):
+                    return True, "Resource", f"Resource \"{v}\" (every endpoint)"
+            elif isinstance(v, Str) and _every_endpoint(_placeholder(v)):
+                return True, "Resource", f"Resource \"{display(v)}\" (every endpoint)"
             elif any(_could_be(v, b) for b in self.params.broad_resources):
                 maybe = True
         return (MAYBE if maybe else False), "Resource", ""
@@ -307,6 +356,14 @@ class AccessControl(Rule):
                 accounts[r.meta.account] = r.meta.region
         for acct in sorted(accounts):
             yield from self._trail(acct, accounts[acct], ctx)
+            # AWS documents that CloudTrail records every SageMaker API call except
+            # InvokeEndpoint and InvokeEndpointAsync: no trail can show invocations
+            yield account_root(acct, accounts[acct]), Note(("CloudTrail", "InvokeEndpoint"), (
+                f"endpoint invocations in account {acct} cannot be audited through CloudTrail: CloudTrail records "
+                "every SageMaker API call except InvokeEndpoint and InvokeEndpointAsync (AWS documentation, "
+                "\"Log Amazon SageMaker API Calls with AWS CloudTrail\"), neither as management nor as data "
+                "events; trails show who created, changed or deleted endpoints. Record who calls which endpoint "
+                "through the caller's own logs or the endpoint's data capture"))
 
     def _trail(self, acct, region, ctx):
         anchor = account_root(acct, region)

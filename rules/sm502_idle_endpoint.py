@@ -9,18 +9,23 @@ from pydantic import Field
 
 from auditor.inventory import parse_time, series_window
 from auditor.rulebase import Fail, MetricNeed, Rule, RuleParams, Undecided
-from auditor.values import Unknown, as_number, is_known
+from auditor.values import Unknown, as_number, is_known, why_unknown
 
 
 def designated(res: Any, keys: list[str], false_values: list[str]) -> bool:
     """Does a tag in ``keys`` designate the endpoint always-on: any value
     (an empty one too: a bare flag) except one in ``false_values``?"""
+    return designation(res, keys, false_values) is not None
+
+
+def designation(res: Any, keys: list[str], false_values: list[str]) -> Any:
+    """The ``key=value`` of the tag that designates it always-on, or None."""
     off = {v.lower() for v in false_values}
     for k in keys:
         v = res.tag(k)
         if isinstance(v, str) and v.strip().lower() not in off:
-            return True
-    return False
+            return f"{k}={v}"
+    return None
 
 
 class IdleEndpoint(Rule):
@@ -29,8 +34,11 @@ class IdleEndpoint(Rule):
     ## What it checks
     Live only. An endpoint that is `InService`, older than `idle_hours`, and
     whose `Invocations` (AWS/SageMaker, summed over its variants) were zero
-    for the last `idle_hours` is a finding, unless it is designated
-    always-on.
+    for the last `idle_hours` is a finding, unless it is a **critical
+    production** endpoint designated always-on (the seed's exception). An
+    always-on designation on an endpoint that is not classified production
+    does not exempt it: the finding says the designation was seen and why
+    it does not count.
 
     *Always-on designation*: a tag whose key is in `always_on_tags`
     (default `always-on`, `sm-audit:always-on`, `AlwaysOn`) with any value,
@@ -57,8 +65,8 @@ class IdleEndpoint(Rule):
     invocations in the last 24 hours and no `always-on` tag.
 
     ## Fix
-    Delete the endpoint (keep its endpoint config to recreate it), or tag it
-    `always-on: "true"` if it must stay up.
+    Delete the endpoint (keep its endpoint config to recreate it), or, for a
+    production endpoint that must stay up, tag it `always-on: "true"`.
 
     ## Remediation
     The `stop-idle-endpoints` action (`sm-audit remediate`; dry-run unless
@@ -88,8 +96,15 @@ class IdleEndpoint(Rule):
     def check(self, ep, ctx):
         if ep.EndpointStatus != "InService" or not isinstance(ep.name, str):
             return
-        if designated(ep, self.params.always_on_tags, self.params.always_on_false_values):
-            return
+        tag = designation(ep, self.params.always_on_tags, self.params.always_on_false_values)
+        why_not = ""
+        if tag is not None:
+            prod = ctx.production(ep)
+            if prod is True:
+                return  # the seed's exception: a critical production endpoint designated always-on
+            why_not = (f"; its always-on tag {tag} was seen, but the exception is for critical production endpoints "
+                       + ("and this endpoint is not classified production" if prod is False else
+                          f"and whether this endpoint is production cannot be told ({why_unknown(prod)})"))
         hours = self.params.idle_hours
         end = ctx.now
         start = end - timedelta(hours=hours)
@@ -118,7 +133,10 @@ class IdleEndpoint(Rule):
         if total > 0:
             return
         yield Fail((), f"endpoint {ep.name} has had 0 invocations in the last {hours} h (created "
-                       f"{created.isoformat()}); stop it, or tag it always-on if it must stay up",
+                       f"{created.isoformat()}); stop it, or tag it always-on if it must stay up" + why_not
+                   if not why_not else
+                   f"endpoint {ep.name} has had 0 invocations in the last {hours} h (created "
+                   f"{created.isoformat()}){why_not}; stop it",
                    data={"endpoint": ep.name, "idle_hours": hours, "creation_time": created.isoformat(),
                          "endpoint_config": cfg.name if cfg is not None and not isinstance(cfg, Unknown) else None})
 

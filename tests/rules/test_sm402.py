@@ -193,3 +193,89 @@ def test_live_role_that_was_not_collected_is_unknown():
 
 def test_templates_never_get_the_cloudtrail_finding():
     assert scan_file(DIR / "good.yaml", rule="SM402") == []  # no trail in the template is not a finding
+
+
+# ---- revision 2: wildcard endpoint ARNs, s3:* on *, CloudTrail cannot show invocations ------
+
+WILDCARDS = """\
+Resources:
+  Callers:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      PolicyDocument:
+        Statement:
+          - Sid: AllRegions
+            Effect: Allow
+            Action: sagemaker:InvokeEndpoint
+            Resource: arn:aws:sagemaker:*:*:endpoint/*
+          - Sid: ThisAccount
+            Effect: Allow
+            Action: sagemaker:InvokeEndpointAsync
+            Resource: !Sub arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:endpoint/*
+          - Sid: OneEndpoint
+            Effect: Allow
+            Action: sagemaker:InvokeEndpoint
+            Resource: !Sub arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:endpoint/churn-prod
+          - Sid: Prefix
+            Effect: Allow
+            Action: sagemaker:InvokeEndpoint
+            Resource: arn:aws:sagemaker:us-east-1:111111111111:endpoint/churn-*
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument: {}
+      Policies:
+        - PolicyName: artifacts
+          PolicyDocument:
+            Statement:
+              - {Effect: Allow, Action: "s3:*", Resource: "*"}
+              - {Effect: Allow, Action: "s3:GetObject", Resource: "arn:aws:s3:::ml-artifacts/*"}
+  Model:
+    Type: AWS::SageMaker::Model
+    Properties:
+      ExecutionRoleArn: !GetAtt Role.Arn
+      PrimaryContainer: {Image: 763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.1.0-cpu-py310}
+"""
+
+
+def test_wildcard_endpoint_arns_and_s3_everything(tmp_path):
+    fs = scan_text(tmp_path, WILDCARDS, rule="SM402")
+    assert [(f.resource.id, f.location.line, f.outcome, f.path) for f in fs] == [
+        ("Callers", 10, "fail", "PolicyDocument.Statement[0].Resource"),
+        ("Callers", 14, "fail", "PolicyDocument.Statement[1].Resource"),
+        ("Role", 31, "fail", "Policies[0].PolicyDocument.Statement[0].Action"),
+    ]
+    m = [f.message for f in fs]
+    assert m[0] == ('statement AllRegions in Callers allows Action "sagemaker:InvokeEndpoint" on Resource '
+                    '"arn:aws:sagemaker:*:*:endpoint/*" (every endpoint); least privilege wants invoke granted on '
+                    'specific endpoint ARNs')
+    assert m[1].startswith('statement ThisAccount in Callers allows Action "sagemaker:InvokeEndpointAsync" on '
+                           'Resource "arn:')
+    assert m[1].endswith(':endpoint/*" (every endpoint); least privilege wants invoke granted on specific '
+                         'endpoint ARNs')
+    assert m[2] == ('execution role Role of model Model: statement 0 in artifacts of Role allows Action "s3:*" on '
+                    'Resource "*" (every bucket in the account); execution roles must be least-privilege: grant '
+                    "the model's artifact and data buckets only")
+
+
+def test_s3_star_on_a_role_no_model_uses_is_not_an_execution_role_finding(tmp_path):
+    text = WILDCARDS[:WILDCARDS.index("  Model:")]
+    assert [f.resource.id for f in scan_text(tmp_path, text, rule="SM402")] == ["Callers", "Callers"]
+
+
+def test_live_cloudtrail_cannot_show_invocations_note():
+    from auditor.config import parse
+    from auditor.models.resources import Trail
+    from auditor.runner import build_ruleset, run_rules, settings_for
+
+    inv = Inventory(complete=True)
+    inv.add(Trail(meta=live_meta("AWS::CloudTrail::Trail", "org",
+                                 arn="arn:aws:cloudtrail:us-east-1:111111111111:trail/org"),
+                  TrailName="org", IsLogging=True, IsMultiRegionTrail=True))
+    cfg = parse({}, "t")
+    fs, es = run_rules([inv], build_ruleset(cfg, ["SM402"]), settings_for(cfg, False))
+    assert [f for f in fs if f.rule == "SM402"] == []
+    note = next(e for e in es if e.resource == "arn:aws:iam::111111111111:root")
+    assert (note.outcome, note.note.split(":")[0]) == (
+        "pass", "endpoint invocations in account 111111111111 cannot be audited through CloudTrail")
+    assert "except InvokeEndpoint and InvokeEndpointAsync" in note.note

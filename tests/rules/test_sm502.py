@@ -49,18 +49,28 @@ def test_traffic_before_the_window_does_not_count():
 
 
 def test_always_on_designation():
+    prod = {"Environment": "prod"}
     for tags in ({"always-on": "true"}, {"sm-audit:always-on": "critical"}, {"AlwaysOn": ""}):
-        assert evaluate_inventory(_live(tags=tags), RULE, now=NOW) == [], tags
+        assert evaluate_inventory(_live(tags={**prod, **tags}), RULE, now=NOW) == [], tags
     for tags in ({"always-on": "false"}, {"always-on": " No "}, {"always_on": "true"}):
-        assert len(evaluate_inventory(_live(tags=tags), RULE, now=NOW)) == 1, tags
+        assert len(evaluate_inventory(_live(tags={**prod, **tags}), RULE, now=NOW)) == 1, tags
+
+
+def test_always_on_exempts_only_production_endpoints():
+    fs = evaluate_inventory(_live(tags={"always-on": "true", "Environment": "dev"}), RULE, now=NOW)
+    assert [(f.resource.id, f.outcome) for f in fs] == [("ep", "fail")]
+    assert fs[0].message == ("endpoint ep has had 0 invocations in the last 24 h (created 2026-11-17T12:00:00+00:00); "
+                             "its always-on tag always-on=true was seen, but the exception is for critical production "
+                             "endpoints and this endpoint is not classified production; stop it")
 
 
 def test_always_on_tag_format_is_configurable():
     cfg = {"rules": {RULE: {"params": {"always_on_tags": ["Criticality"], "always_on_false_values": ["tier-3"]}}}}
-    assert evaluate_inventory(_live(tags={"Criticality": "tier-1"}), RULE, now=NOW, config=cfg) == []
-    assert len(evaluate_inventory(_live(tags={"Criticality": "tier-3"}), RULE, now=NOW, config=cfg)) == 1
+    prod = {"Environment": "prod"}
+    assert evaluate_inventory(_live(tags={**prod, "Criticality": "tier-1"}), RULE, now=NOW, config=cfg) == []
+    assert len(evaluate_inventory(_live(tags={**prod, "Criticality": "tier-3"}), RULE, now=NOW, config=cfg)) == 1
     # the default keys no longer count
-    assert len(evaluate_inventory(_live(tags={"always-on": "true"}), RULE, now=NOW, config=cfg)) == 1
+    assert len(evaluate_inventory(_live(tags={**prod, "always-on": "true"}), RULE, now=NOW, config=cfg)) == 1
 
 
 def _live(tags=None, series="empty", created=None, gap=False, count=1, start=None):
