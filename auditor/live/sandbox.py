@@ -253,8 +253,10 @@ def _good_prod(c: dict, key: str, subnets: list[str], sg: str) -> None:
                                                                "CanarySize": {"Type": "CAPACITY_PERCENT",
                                                                               "Value": 10}},
                                "TerminationWaitInSeconds": 600},
+                           # rollback on Model Monitor results too (SM203, seed 004)
                            "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": "fraud-detector-prod-5xx"},
-                                                                    {"AlarmName": "fraud-detector-prod-latency-p99"}]}})
+                                                                    {"AlarmName": "fraud-detector-prod-latency-p99"},
+                                                                    {"AlarmName": "fraud-detector-prod-drift"}]}})
     aas = c["application-autoscaling"]
     rid = f"endpoint/{name}/variant/AllTraffic"
     aas.register_scalable_target(ServiceNamespace="sagemaker", ResourceId=rid,

@@ -61,8 +61,11 @@ def test_idle_endpoint_found_and_always_on_endpoint_spared(sandbox):
     assert f.outcome == "fail"
     assert f.message.startswith("endpoint churn-dev has had 0 invocations in the last 24 h (created ")
     assert f.resource.arn == f"{EP_ARN}/churn-dev"
-    assert findings(result, "SM502", "search-ranker-staging") == []  # tagged always-on
-    assert _evaluation(result, "SM502", f"{EP_ARN}/search-ranker-staging") == ["pass"]
+    # tagged always-on, but staging: the seed's exception is for critical production endpoints (POLICIES rev. 2)
+    [f] = findings(result, "SM502", "search-ranker-staging")
+    assert f.outcome == "fail"
+    assert "its always-on tag always-on=true was seen, but the exception is for critical production endpoints and " \
+           "this endpoint is not classified production; stop it" in f.message
     assert _evaluation(result, "SM502", f"{EP_ARN}/fraud-detector-prod") == ["pass"]  # has traffic
 
 
@@ -71,7 +74,8 @@ def test_live_resources_use_the_api_names(sandbox):
     ep = inv.by_key[f"{EP_ARN}/fraud-detector-prod"]
     assert ep.DeploymentConfig.BlueGreenUpdatePolicy.TrafficRoutingConfiguration.Type == "CANARY"
     assert ep.DeploymentConfig.AutoRollbackConfiguration.Alarms == [
-        {"AlarmName": "fraud-detector-prod-5xx"}, {"AlarmName": "fraud-detector-prod-latency-p99"}]
+        {"AlarmName": "fraud-detector-prod-5xx"}, {"AlarmName": "fraud-detector-prod-latency-p99"},
+        {"AlarmName": "fraud-detector-prod-drift"}]
     assert ep.Tags == {"Environment": "prod", "Team": "risk"}
     assert (ep.meta.account, ep.meta.region, ep.meta.arn) == (ACCOUNT, REGION, f"{EP_ARN}/fraud-detector-prod")
     assert ep.EndpointStatus == "InService"
@@ -193,7 +197,8 @@ def test_cli_audit_sandbox_is_a_self_contained_demo(capsys, monkeypatch):
     assert e.value.code == 1
     assert "sandbox: demo account 123456789012 in us-east-1 on http://127.0.0.1:" in err
     doc = json.loads(out)
-    assert {f["resource"]["id"] for f in doc["findings"] if f["rule"] == "SM502"} == {"churn-dev"}
+    # search-ranker-staging is tagged always-on, but it is no production endpoint
+    assert {f["resource"]["id"] for f in doc["findings"] if f["rule"] == "SM502"} == {"churn-dev", "search-ranker-staging"}
     assert doc["run"]["api_calls"] > 20
     assert "AWS_ENDPOINT_URL" not in os.environ
 
