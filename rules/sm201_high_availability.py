@@ -69,7 +69,7 @@ class HighAvailability(Rule):
     policy = "Production endpoints must use multiple instances for high availability."
     tags = ("availability", "production")
     targets = ("EndpointConfig", "InferenceComponent")
-    reads = ("Model", "Subnet", "Endpoint")
+    reads = ("Model", "Subnet", "Endpoint", "EndpointConfig", "ScalableTarget", "InferenceComponent")
     remediation = "raise-instance-count"
 
     class Params(RuleParams):

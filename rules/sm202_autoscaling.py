@@ -97,7 +97,7 @@ class Autoscaling(Rule):
     policy = "Autoscaling must be configured for all production endpoints."
     tags = ("availability", "production", "autoscaling")
     targets = ("Endpoint", "EndpointConfig")
-    reads = ("EndpointConfig", "ScalableTarget", "ScalingPolicy")
+    reads = ("Endpoint", "EndpointConfig", "ScalableTarget", "ScalingPolicy")
     remediation = "apply-autoscaling"
 
     class Params(RuleParams):

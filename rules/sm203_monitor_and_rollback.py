@@ -94,7 +94,7 @@ class MonitorAndRollback(Rule):
     policy = "Endpoint configuration must include Model Monitor and AutoRollback."
     tags = ("availability", "observability", "model-monitor")
     targets = ("Endpoint", "EndpointConfig")
-    reads = ("EndpointConfig", "MonitoringSchedule", "MonitoringJobDefinition", "Alarm")
+    reads = ("Endpoint", "EndpointConfig", "MonitoringSchedule", "MonitoringJobDefinition", "Alarm")
 
     class Params(RuleParams):
         required_monitors: list[str] = ["DataQuality", "ModelQuality", "ModelBias", "ModelExplainability"]

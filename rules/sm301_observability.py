@@ -141,7 +141,7 @@ class Observability(Rule):
     policy = "All endpoints must have comprehensive CloudWatch metrics."
     tags = ("observability", "monitoring")
     targets = ("Endpoint", "EndpointConfig")
-    reads = ("Alarm", "Dashboard", "LogGroup")
+    reads = ("Endpoint", "Alarm", "Dashboard", "LogGroup")
 
     class Params(RuleParams):
         latency_percentiles: list[str] = ["p50", "p95", "p99"]

@@ -84,7 +84,7 @@ class ModelQuality(Rule):
     policy = "Model quality monitoring must be enabled for production deployments."
     tags = ("observability", "monitoring", "production")
     targets = ("Endpoint", "EndpointConfig")
-    reads = ("MonitoringSchedule", "MonitoringJobDefinition", "Alarm")
+    reads = ("Endpoint", "EndpointConfig", "MonitoringSchedule", "MonitoringJobDefinition", "Alarm")
 
     class Params(RuleParams):
         monitor_namespaces: list[str] = [

@@ -101,7 +101,7 @@ class AbTesting(Rule):
     policy = "A/B testing must be supported for model updates."
     tags = ("deployment", "monitoring", "production")
     targets = ("Endpoint", "EndpointConfig")
-    reads = ("EndpointConfig",)
+    reads = ("Endpoint", "EndpointConfig")
     remediation = "rollback-variants"
 
     class Params(RuleParams):
