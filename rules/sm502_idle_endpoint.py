@@ -35,7 +35,7 @@ class IdleEndpoint(Rule):
     Live only. An endpoint that is `InService`, older than `idle_hours`, and
     whose `Invocations` (AWS/SageMaker, summed over its variants) were zero
     for the last `idle_hours` is a finding, unless it is a **critical
-    production** endpoint designated always-on (the seed's exception). An
+    production** endpoint designated always-on (the policy's exception). An
     always-on designation on an endpoint that is not classified production
     does not exempt it: the finding says the designation was seen and why
     it does not count.
@@ -101,7 +101,7 @@ class IdleEndpoint(Rule):
         if tag is not None:
             prod = ctx.production(ep)
             if prod is True:
-                return  # the seed's exception: a critical production endpoint designated always-on
+                return  # the policy's exception: a critical production endpoint designated always-on
             why_not = (f"; its always-on tag {tag} was seen, but the exception is for critical production endpoints "
                        + ("and this endpoint is not classified production" if prod is False else
                           f"and whether this endpoint is production cannot be told ({why_unknown(prod)})"))
