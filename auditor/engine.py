@@ -42,7 +42,7 @@ def format_path(path: Iterable[Any]) -> str:
 
 
 def fingerprint(rule: str, resource_key: str, path: str) -> str:
-    return hashlib.sha256(f"{rule}|{resource_key}|{path}".encode()).hexdigest()[:32]
+    return hashlib.sha256(f"{rule}|{resource_key}|{path}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def locate(inv: Inventory, res: Resource, path: tuple) -> Location:

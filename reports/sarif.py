@@ -191,7 +191,7 @@ def _logical(f: Finding, logical_id: Optional[str]) -> list[dict]:
 
 
 def _fingerprint(*parts: str) -> str:
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+    return hashlib.sha256("|".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 class _Builder:

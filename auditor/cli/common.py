@@ -31,12 +31,58 @@ def output_options(f: Callable) -> Callable:
 
 
 def write(text: str, output: Optional[str]) -> None:
-    if output:
-        with open(output, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-    else:
-        sys.stdout.write(text)
+    """The report to standard output or to ``output``. A regular file is
+    replaced only once the whole report is written (a temporary file beside
+    it, renamed over it): a failure leaves the previous report intact."""
+    # a file name read from disk may hold undecodable bytes (surrogate escapes)
+    data = text.encode("utf-8", "backslashreplace")
+    if not output:
         sys.stdout.flush()
+        if hasattr(sys.stdout, "buffer"):
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+        else:  # pragma: no cover - a text-only stream
+            sys.stdout.write(data.decode("utf-8"))
+            sys.stdout.flush()
+        return
+    import os
+    import stat
+    import tempfile
+
+    target = os.path.realpath(output)  # through a symlink: replace what it points to
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):  # /dev/stdout, a pipe: nothing to keep
+        with open(output, "wb") as fh:
+            fh.write(data)
+        return
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".sm-audit-", suffix=".tmp", dir=os.path.dirname(target))
+    except OSError:  # a directory we may not create files in: write in place
+        with open(output, "wb") as fh:
+            fh.write(data)
+        return
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, (mode & 0o7777) if mode is not None else 0o666 & ~_umask())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0)  # the only way to read it; set back at once
+    os.umask(mask)
+    return mask
 
 
 def use_color(output: Optional[str], mode: str = "auto") -> bool:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .errors import InputProblem
-from .marked import MAX_BYTES, LoadError, decode, load_json, load_text, paused_gc
+from .marked import _LONE_SURROGATE, MAX_BYTES, LoadError, decode, load_json, load_text, paused_gc
 
 EXTENSIONS = (".yaml", ".yml", ".json", ".template")
 TF_SUFFIXES = (".tf", ".tf.json")  # a directory holding these is a Terraform module
@@ -70,7 +70,7 @@ def discover(paths: Iterable[str]) -> tuple[list[tuple[str, bool]], list[InputPr
         elif os.path.exists(p):
             out.append((p, True))
         else:
-            problems.append(InputProblem(p, "no such file or directory"))
+            problems.append(InputProblem(display_path(p), "no such file or directory"))
     seen: dict[str, int] = {}
     unique: list[tuple[str, bool]] = []
     for f, explicit in out:
@@ -85,12 +85,20 @@ def discover(paths: Iterable[str]) -> tuple[list[tuple[str, bool]], list[InputPr
 
 
 def display_path(path: str) -> str:
-    """Paths in findings: relative to the working directory when below it."""
+    """Paths in findings: relative to the working directory when below it.
+    Bytes of a name that are not UTF-8 are shown as ``\\xff`` escapes (the
+    file system hands them over as lone surrogates, which no output encodes)."""
     try:
         rel = os.path.relpath(path)
     except ValueError:
-        return Path(path).as_posix()
-    return Path(rel if not rel.startswith("..") else path).as_posix()
+        rel = path
+    shown = Path(rel if not rel.startswith("..") else path).as_posix()
+    if _LONE_SURROGATE.search(shown):
+        try:
+            shown = shown.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        except UnicodeEncodeError:  # a surrogate that stands for no byte
+            shown = shown.encode("utf-8", "backslashreplace").decode("utf-8")
+    return shown
 
 
 def _looks_like_template(text: str) -> bool:

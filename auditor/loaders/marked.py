@@ -93,9 +93,21 @@ _MERGE = "tag:yaml.org,2002:merge"
 _scalar_ctor = yaml.constructor.SafeConstructor()
 
 
+# Python refuses to turn longer digit strings into int (a CPU-time guard);
+# no CloudFormation number comes near it
+MAX_INT_DIGITS = 4300
+
+
+def _too_long(digits: int) -> str:
+    return f"integer literal with {digits:,} digits (the limit is {MAX_INT_DIGITS:,})"
+
+
 def _scalar(node: yaml.ScalarNode) -> Any:
     tag = node.tag
     if tag == _INT:
+        digits = len(node.value.lstrip("+-").replace("_", ""))
+        if digits > MAX_INT_DIGITS:
+            raise LoadError(_too_long(digits), node.start_mark.line + 1, node.start_mark.column + 1)
         return _scalar_ctor.construct_yaml_int(node)
     if tag == _FLOAT:
         return _scalar_ctor.construct_yaml_float(node)
@@ -326,6 +338,64 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict:
 # YAML rejects JSON's surrogate-pair escapes; for positions only, a same-length
 # stand-in keeps every column where it was.
 _SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _parse_int(s: str) -> int:
+    if len(s.lstrip("-")) > MAX_INT_DIGITS:
+        raise _HugeInt(len(s.lstrip("-")))
+    return int(s)
+
+
+class _HugeInt(Exception):
+    pass
+
+
+def _line_of(text: str, pattern: str) -> tuple[int | None, int | None]:
+    m = re.search(pattern, text)
+    if m is None:
+        return None, None
+    return _position(text, m.start())
+
+
+def _lone_surrogate(data: Any) -> bool:
+    """Whether a string holds half of a UTF-16 surrogate pair (JSON lets
+    ``"\\ud800"`` through; it is not text and no output can encode it)."""
+    stack = [data]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, str):
+            if _LONE_SURROGATE.search(v):
+                return True
+        elif isinstance(v, dict):
+            stack.extend(v.keys())
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+    return False
+
+
+def _lone_escape(text: str) -> tuple[int | None, int | None]:
+    """Line and column of the first surrogate escape that is not half of a pair."""
+    prev_high = -2
+    for m in _SURROGATE.finditer(text):
+        high = m.group(0)[3].lower() in "89ab"
+        if not high and prev_high == m.start():
+            prev_high = -2
+            continue
+        if high and prev_high >= 0:  # the previous high half had no low half
+            break
+        if not high:
+            return _position(text, m.start())
+        prev_high = m.end()
+    else:
+        if prev_high < 0:
+            return None, None
+    return _position(text, prev_high - 6)
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
 def load_json(text: str, positions: bool = True) -> list[Document]:
@@ -336,7 +406,10 @@ def load_json(text: str, positions: bool = True) -> list[Document]:
     (snapshots, whose locations are ARNs: no size limit, no composing)."""
     text = text.lstrip("\ufeff")
     try:
-        data = json.loads(text, object_pairs_hook=_no_duplicates)
+        data = json.loads(text, object_pairs_hook=_no_duplicates, parse_int=_parse_int)
+    except _HugeInt as e:
+        line, column = _line_of(text, r"\d{%d}" % (MAX_INT_DIGITS + 1))
+        raise LoadError(f"invalid JSON: {_too_long(e.args[0])}", line, column) from None
     except json.JSONDecodeError as e:
         raise LoadError(f"invalid JSON: {e.msg}", e.lineno, e.colno) from None
     except RecursionError:
@@ -348,6 +421,9 @@ def load_json(text: str, positions: bool = True) -> list[Document]:
         except LoadError as ye:
             raise ye from None
         raise e from None
+    if _SURROGATE.search(text) and _lone_surrogate(data):
+        line, column = _lone_escape(text)
+        raise LoadError("invalid JSON: unpaired UTF-16 surrogate escape (half of a pair is not text)", line, column)
     if not positions:
         return [Document(data, Positions(), 0)]
     try:

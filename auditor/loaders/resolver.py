@@ -134,6 +134,10 @@ class Resolver:
             return self._cond_cache[name]
         if name in self._cond_stack:
             return Unknown(f"condition {name} refers to itself")
+        if not self._cond_stack:
+            self._settle_chain(name)
+            if name in self._cond_cache:
+                return self._cond_cache[name]
         self._cond_stack.add(name)
         try:
             value = self._cond_expr(self.conditions[name])
@@ -141,6 +145,42 @@ class Resolver:
             self._cond_stack.discard(name)
         self._cond_cache[name] = value
         return value
+
+    def _settle_chain(self, name: str) -> None:
+        """Conditions naming conditions can chain as long as a template is
+        (hundreds of ``Condition:`` links): deeper than Python's recursion.
+        When the chain from ``name`` is longer than ``_RECURSE_CHAIN``, evaluate
+        the conditions it reaches leaves first (an explicit stack), so each
+        evaluation finds the ones it names already decided."""
+        path: list[tuple[str, list[str]]] = [(name, _condition_refs(self.conditions.get(name)))]
+        on_path = {name}
+        order: list[tuple[str, frozenset]] = []
+        done: set[str] = set(self._cond_cache)
+        deep = False
+        while path:
+            node, refs = path[-1]
+            nxt = next((r for r in refs if r in self.conditions and r not in done and r not in on_path), None)
+            if nxt is None:
+                path.pop()
+                on_path.discard(node)
+                done.add(node)
+                order.append((node, frozenset(on_path)))
+                continue
+            refs.remove(nxt)
+            path.append((nxt, _condition_refs(self.conditions.get(nxt))))
+            on_path.add(nxt)
+            deep = deep or len(path) > _RECURSE_CHAIN
+        if not deep:
+            return  # ordinary recursion evaluates it in the usual order
+        for node, ancestors in order:
+            if node in self._cond_cache:
+                continue
+            # a reference back to a condition still open is a cycle: "refers to itself"
+            self._cond_stack = set(ancestors) | {node}
+            try:
+                self._cond_cache[node] = self._cond_expr(self.conditions[node])
+            finally:
+                self._cond_stack = set()
 
     def _cond_expr(self, expr: Any) -> Any:
         if isinstance(expr, bool):
@@ -415,6 +455,26 @@ class Resolver:
         if isinstance(result, str) and "{{resolve:" in result and _DYNAMIC_REF.search(result):
             return Unknown(f"dynamic reference {_DYNAMIC_REF.search(result).group(0)}")
         return result
+
+
+_RECURSE_CHAIN = 50  # longer Condition chains are settled leaves first
+
+
+def _condition_refs(expr: Any) -> list[str]:
+    """Names of the conditions an expression refers to, in evaluation order."""
+    out: list[str] = []
+    stack = [expr]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, dict):
+            if len(v) == 1 and "Condition" in v:
+                if isinstance(v["Condition"], str) and v["Condition"] not in out:
+                    out.append(v["Condition"])
+                continue
+            stack.extend(reversed(list(v.values())))
+        elif isinstance(v, list):
+            stack.extend(reversed(v))
+    return out
 
 
 def _norm(v: Any) -> Any:
