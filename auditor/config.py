@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 from .vocabulary import FailOn, Level
 
 DEFAULT_NAMES = (".sm-audit.yaml", ".sm-audit.yml")
+MAX_BYTES = 1024 * 1024  # a configuration is a few kilobytes; more is a mistake
 
 
 class ConfigError(Exception):
@@ -146,7 +147,7 @@ def find(start: str = ".") -> Optional[str]:
     while True:
         for name in DEFAULT_NAMES:
             candidate = os.path.join(here, name)
-            if os.path.isfile(candidate):
+            if os.path.exists(candidate):  # a FIFO or directory there is an error, not "no config"
                 return os.path.relpath(candidate) if not os.path.relpath(candidate).startswith("..") \
                     else candidate
         parent = os.path.dirname(here)
@@ -166,9 +167,12 @@ def load(path: Optional[str], start: str = ".") -> Config:
         path = find(start)
         if path is None:
             return Config()
+    from .loaders.regular import NotRegular, TooLarge, read_regular
+
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
+        raw = read_regular(path, MAX_BYTES)  # a FIFO would block, /dev/zero never ends
+    except (NotRegular, TooLarge) as e:
+        raise ConfigError(f"{path}: cannot read configuration: {e}") from None
     except OSError as e:
         raise ConfigError(f"{path}: cannot read configuration: {e.strerror or e}") from None
     try:

@@ -15,6 +15,7 @@ from auditor.models.findings import Finding, ResultDocument
 from auditor.vocabulary import LEVEL_RANK
 
 from . import summary as S
+from .visible import visible, visible_all
 
 LIMIT = 60_000  # GitHub: 65,536 characters per comment; keep room for the tail
 ICON = {"error": "🔴", "warning": "🟠", "note": "🔵", "unknown": "⚪"}
@@ -24,12 +25,12 @@ _MD = str.maketrans({c: "\\" + c for c in "\\`*_[]|#~>!"} | {"<": "&lt;", ">": "
 
 def esc(s: Any) -> str:
     """Text for a Markdown table cell or paragraph: no HTML, no formatting."""
-    return str(s).translate(_MD)
+    return visible(str(s)).translate(_MD)
 
 
 def code(s: Any) -> str:
     """An inline code span that cannot be broken out of (backticks and pipes)."""
-    text = str(s).replace("\n", " ").replace("|", "¦")
+    text = visible(str(s)).replace("|", "¦")  # line breaks are escaped: a cell is one line
     fence = "`"
     while fence in text:
         fence += "`"
@@ -50,6 +51,7 @@ def _finding_row(f: Finding) -> str:
 def render(doc: ResultDocument, fail_on: Optional[str] = None, baseline: Any = None,
            title: Optional[str] = None, limit: int = LIMIT, **_options) -> str:
     fail_on = fail_on or doc.run.fail_on or "error"
+    doc, baseline = visible_all(doc), visible_all(baseline)  # values from templates: no control characters
     gate = S.gated(doc.findings, fail_on)
     counts = S.finding_counts(doc.findings)
     rows = S.rows(doc)

@@ -12,7 +12,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from pydantic import ValidationError
+from typing import Any, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from auditor.vocabulary import OUTCOME_RANK
 from auditor.models.findings import Finding, ResultDocument, RunInfo
@@ -22,27 +24,92 @@ class ResultsError(Exception):
     """A results file that cannot be read; a usage error (exit code 2)."""
 
 
+MAX_BYTES = 512 * 1024 * 1024  # results of a very large organisation stay far below
+MAX_DEPTH = 64  # a results document nests a dozen levels; plan before/after values a few more
+
+
 def load(path: str) -> ResultDocument:
+    from auditor.loaders.marked import MAX_INT_DIGITS
+    from auditor.loaders.regular import NotRegular, TooLarge, read_regular
+
     try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
+        raw = read_regular(path, MAX_BYTES)  # a FIFO would block, /dev/zero never ends
+    except (NotRegular, TooLarge) as e:
+        raise ResultsError(f"{path}: cannot read results: {e}") from None
     except OSError as e:
         raise ResultsError(f"{path}: cannot read results: {e.strerror or e}") from None
+
+    def parse_int(s: str) -> int:
+        if len(s.lstrip("-")) > MAX_INT_DIGITS:
+            raise ResultsError(f"{path}: not a results document (an integer with {len(s.lstrip('-')):,} digits)")
+        return int(s)
+
+    try:
+        data = json.loads(raw.decode("utf-8"), parse_int=parse_int)
     except UnicodeDecodeError:
         raise ResultsError(f"{path}: not valid UTF-8") from None
     except json.JSONDecodeError as e:
         raise ResultsError(f"{path}:{e.lineno}: not a JSON results file ({e.msg}); "
                            "save results with --format json") from None
+    except RecursionError:
+        raise ResultsError(f"{path}: not a results document (nested deeper than JSON results ever are)") from None
+    if _depth_exceeds(data, MAX_DEPTH):
+        raise ResultsError(f"{path}: not a results document (nested deeper than {MAX_DEPTH} levels)")
     if not isinstance(data, dict) or "run" not in data:
         hint = " (this looks like SARIF; save results with --format json)" if isinstance(data, dict) \
             and "runs" in data else ""
         raise ResultsError(f"{path}: not an sm-audit JSON results document{hint}")
     try:
-        return ResultDocument.model_validate(data)
+        doc = ResultDocument.model_validate(data)
+        if doc.plan is not None:
+            SavedPlan.model_validate(doc.plan)
+        return doc
     except ValidationError as e:
         err = e.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
+        loc = ("plan",) + tuple(err["loc"]) if doc_plan_error(e) else err["loc"]
+        where = ".".join(str(p) for p in loc)
         raise ResultsError(f"{path}: invalid results document at {where}: {err['msg']}") from None
+
+
+def doc_plan_error(e: ValidationError) -> bool:
+    return e.title == SavedPlan.__name__
+
+
+def _depth_exceeds(data: object, limit: int) -> bool:
+    stack = [(data, 0)]
+    while stack:
+        v, d = stack.pop()
+        if d > limit:
+            return True
+        if isinstance(v, dict):
+            stack.extend((x, d + 1) for x in v.values())
+        elif isinstance(v, list):
+            stack.extend((x, d + 1) for x in v)
+    return False
+
+
+class SavedChange(BaseModel):
+    """What the HTML and Markdown renderers read from a planned change;
+    other keys pass through."""
+
+    model_config = ConfigDict(extra="allow")
+    action: str = ""
+    kind: Optional[str] = None
+    name: Optional[str] = None
+    resource: Optional[str] = None
+    account: Optional[str] = None
+    region: Optional[str] = None
+    status: str = "planned"
+    rules: list[str] = Field(default_factory=list)
+    why: Optional[str] = None
+    plan_only: Optional[str] = None
+    error: Optional[str] = None
+
+
+class SavedPlan(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    changes: list[SavedChange] = Field(default_factory=list)
+    skipped: list[dict[str, Any]] = Field(default_factory=list)
 
 
 def identity(f: Finding) -> tuple[str, str]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
+from .visible import visible_all
+
 COLORS = {"error": "\033[31m", "warning": "\033[33m", "note": "\033[36m"}
 DIM, BOLD, RESET = "\033[2m", "\033[1m", "\033[0m"
 
@@ -36,6 +38,9 @@ def summary_line(doc, baseline=None) -> str:
 def render(doc, color: bool = False, baseline=None, quiet: bool = False, **_options) -> str:
     def c(code: str, s: str) -> str:
         return f"{code}{s}{RESET}" if color else s
+
+    # values from templates and accounts reach a terminal: no control characters of theirs
+    doc, baseline = visible_all(doc), visible_all(baseline)
 
     if baseline is not None:
         head = (f"compared with {', '.join(baseline.sources)}: {len(baseline.new)} new, "

@@ -7,7 +7,8 @@ from .common import emit, output_options
 
 
 @click.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+# readable=False: an unreadable file is an SM001 finding and the rest is scanned, not a usage error
+@click.argument("paths", nargs=-1, required=True, type=click.Path(readable=False))
 @output_options
 @click.option("--production", is_flag=True, help="Treat every resource in this scan as production.")
 @click.option("--rule", "select", multiple=True, help="Run only these rules (ID or slug; repeatable).")

@@ -11,6 +11,7 @@ from typing import Any, Iterable
 
 from .errors import InputProblem
 from .marked import _LONE_SURROGATE, MAX_BYTES, LoadError, decode, load_json, load_text, paused_gc
+from .regular import NotRegular, open_regular
 
 EXTENSIONS = (".yaml", ".yml", ".json", ".template")
 TF_SUFFIXES = (".tf", ".tf.json")  # a directory holding these is a Terraform module
@@ -51,7 +52,13 @@ def discover(paths: Iterable[str]) -> tuple[list[tuple[str, bool]], list[InputPr
     for p in paths:
         if os.path.isdir(p):
             found = []
-            for root, dirs, files in os.walk(p):
+
+            def unlistable(e: OSError) -> None:
+                # a directory we cannot look into may hold templates: say so, never skip silently
+                problems.append(InputProblem(display_path(e.filename or p),
+                                             f"cannot list directory: {e.strerror or e}"))
+
+            for root, dirs, files in os.walk(p, onerror=unlistable):
                 dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
                 tf = False
                 for f in files:
@@ -138,12 +145,15 @@ def _load_file(path: str, explicit: bool, pins=None) -> FileResult:
                   "terraform.tfvars and *.auto.tfvars) or pass --var-file"))
         return result
     try:
-        with open(path, "rb") as fh:
+        with open_regular(path) as fh:  # a FIFO or device would block or never end
             size = os.fstat(fh.fileno()).st_size
             raw = fh.read(MAX_BYTES + 1)  # never more than the limit into memory...
             snapshot = _marked_snapshot(fh, raw, size)
             if snapshot and len(raw) > MAX_BYTES:
                 raw += fh.read()  # ...but a snapshot, whose only limit is memory
+    except NotRegular as e:
+        result.problems.append(InputProblem(name, f"cannot read file: {e}"))
+        return result
     except OSError as e:
         result.problems.append(InputProblem(name, f"cannot read file: {e.strerror or e}"))
         return result

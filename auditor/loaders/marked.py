@@ -236,6 +236,9 @@ def _yaml_error(e: yaml.YAMLError) -> LoadError:
     mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
     problem = getattr(e, "problem", None) or str(e)
     context = getattr(e, "context", None)
+    if "maximum nesting depth" in str(problem):  # PyYAML >= 6.0.3 bounds nesting itself
+        return LoadError(f"nesting deeper than {MAX_DEPTH} levels",
+                         *((mark.line + 1, mark.column + 1) if mark is not None else ()))
     msg = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
     if mark is not None:
         return LoadError(msg, mark.line + 1, mark.column + 1)

@@ -42,6 +42,12 @@ def load_snapshot(file: str, data: dict) -> tuple[list[Inventory], list[InputPro
     problems: list[InputProblem] = []
     if data.get(FORMAT_KEY) != FORMAT_VERSION:
         return [], [InputProblem(file, f"unsupported snapshot version {data.get(FORMAT_KEY)!r}")]
+    shapes = {"facts": dict, "resources": list, "metrics": list, "gaps": list}
+    for key, want in shapes.items():
+        if data.get(key) is not None and not isinstance(data[key], want):
+            # a section of the wrong shape: the snapshot cannot be trusted to say what the account holds
+            return [], [InputProblem(file, f"snapshot {key!r} must be {'a mapping' if want is dict else 'a list'}, "
+                                           f"not {type(data[key]).__name__}", (key,))]
     inv = Inventory(complete=True)
     inv.facts = dict(data.get("facts") or {})
     for i, item in enumerate(data.get("resources") or []):
@@ -49,7 +55,8 @@ def load_snapshot(file: str, data: dict) -> tuple[list[Inventory], list[InputPro
             problems.append(InputProblem(file, f"resource {i} is not an object", ("resources", i)))
             continue
         item = dict(item)
-        cls = KINDS.get(item.pop("kind", None))
+        kind = item.pop("kind", None)
+        cls = KINDS.get(kind) if isinstance(kind, str) else None
         if cls is None:
             problems.append(InputProblem(file, f"resource {i} has an unknown kind", ("resources", i)))
             continue
@@ -57,9 +64,19 @@ def load_snapshot(file: str, data: dict) -> tuple[list[Inventory], list[InputPro
             inv.add(cls.model_validate(item))
         except ValidationError as e:
             problems.append(InputProblem(file, f"resource {i}: {e.errors()[0]['msg']}", ("resources", i)))
-    try:
-        inv.metrics = [MetricSeries.model_validate(m) for m in data.get("metrics") or []]
-        inv.gaps = [CoverageGap.model_validate(g) for g in data.get("gaps") or []]
-    except ValidationError as e:
-        problems.append(InputProblem(file, f"snapshot metrics/gaps: {e.errors()[0]['msg']}"))
+    for key, model in (("metrics", MetricSeries), ("gaps", CoverageGap)):
+        items = []
+        for i, m in enumerate(data.get(key) or []):
+            try:
+                items.append(model.model_validate(m))
+            except ValidationError as e:
+                err = e.errors()[0]
+                where = ".".join(str(p) for p in err["loc"])
+                problems.append(InputProblem(file, f"snapshot {key}[{i}]{'.' + where if where else ''}: {err['msg']}",
+                                             (key, i)))
+        setattr(inv, key, items)
+    if any(p.path[:1] == ("gaps",) for p in problems):
+        # a gap we cannot read is something the audit could not see: no verdict may pass for it
+        inv.gaps.append(CoverageGap(service="sm-audit", operation="ReadSnapshot", error="InvalidSnapshot",
+                                    message="a coverage gap in the snapshot is unreadable"))
     return [inv], problems

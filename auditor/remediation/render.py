@@ -106,7 +106,7 @@ def plan_text(plan: Plan, findings: int = 0, pending: bool = False) -> str:
         counts[c.status.split(":")[0]] = counts.get(c.status.split(":")[0], 0) + 1
     if counts:
         out.append("Summary: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
-    return "\n".join(out) + "\n"
+    return _lines(out)
 
 
 def preview_text(plan: Plan) -> str:
@@ -128,4 +128,11 @@ def restore_text(outcomes: Iterable[Outcome], journal: str) -> str:
             out.append(f"    {o.note}")
         if o.detail:
             out.append(f"    {o.detail}")
-    return "\n".join(out) + "\n"
+    return _lines(out)
+
+
+def _lines(out: list[str]) -> str:
+    """Names and values from the account reach a terminal: no control characters of theirs."""
+    from reports.visible import visible
+
+    return "".join(visible(line) + "\n" for line in out)

@@ -183,3 +183,164 @@ def test_output_through_a_symlink_replaces_the_target(tmp_path, capsys):
     run_cli(capsys, "scan", str(tmp_path / "good.yaml"), "-o", str(tmp_path / "link.txt"))
     assert (tmp_path / "link.txt").is_symlink()
     assert "good.yaml" in (tmp_path / "real.txt").read_text()
+
+
+# -- item 15: control characters and bidi overrides from templates never reach the reader raw -----
+
+HOSTILE = {
+    "clear": "\x1b[2J\x1b[H",
+    "osc8": "\x1b]8;;https://evil.example\x07click\x1b]8;;\x07",
+    "colour": "\x1b[32m\u2714 all checks passed\x1b[0m",
+    "bel": "\x07",
+    "c1-csi": "\x9b2J",
+    "rlo": "\u202egpj.exe",
+    "isolate": "\u2066x\u2069",
+    "newline": "\n  \u2714 0 error(s)",
+    "cr": "\rAll good",
+    "nel": "\x85",
+    "del": "\x7f",
+    "line-sep": "\u2028",
+}
+_UNSAFE = [chr(c) for c in [*range(0x20), *range(0x7f, 0xa0)]] + \
+    ["\u061c", "\u200e", "\u200f", "\u2028", "\u2029", *map(chr, range(0x202a, 0x202f)), *map(chr, range(0x2066, 0x206a))]
+
+
+def _hostile_template(s: str) -> str:
+    return json.dumps({"Resources": {"Model" + s: {"Type": "AWS::SageMaker::Model", "Properties": {
+        "ExecutionRoleArn": "arn:aws:iam::111111111111:role/sm",
+        "PrimaryContainer": {"Image": "evil" + s + ":latest"}}}}})
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+@pytest.mark.parametrize("kind", sorted(HOSTILE))
+def test_control_characters_are_escaped_in_text_and_markdown(tmp_path, capsys, kind, fmt):
+    s = HOSTILE[kind]
+    (tmp_path / "t.json").write_text(_hostile_template(s))
+    r = run_cli(capsys, "scan", str(tmp_path / "t.json"), "-f", fmt)
+    assert r.code == 1
+    body = r.out[:-1]  # the output's own last line break
+    lines = body.split("\n")
+    for c in _UNSAFE:
+        if c == "\n":
+            continue
+        assert c not in body, (kind, repr(c))
+    # the escape is shown where the character was
+    shown = "".join(f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}" for c in s[:1])
+    assert shown in body or shown.replace("\\", "\\\\") in body
+    # a data line break never starts a line of its own
+    assert not any(line.lstrip().startswith("\u2714") for line in lines)
+
+
+def test_text_colour_codes_are_only_ours(tmp_path, capsys):
+    from reports import render
+    from reports.text import COLORS, DIM, BOLD, RESET
+
+    (tmp_path / "t.json").write_text(_hostile_template(HOSTILE["colour"]))
+    r = run_cli(capsys, "scan", str(tmp_path / "t.json"), "-f", "json")
+    from auditor.models.findings import ResultDocument
+
+    out = render(ResultDocument.model_validate(r.doc), "text", color=True)
+    for code in [*COLORS.values(), DIM, BOLD, RESET]:
+        out = out.replace(code, "")
+    assert "\x1b" not in out and "\\x1b[32m" in out
+
+
+# -- item 19: a carriage return in a file name cannot break a Markdown table ----------------------
+
+@pytest.mark.skipif(sys.platform == "win32", reason="file names with control characters")
+@pytest.mark.parametrize("sep", ["\r", "\n", "\r\n", "\x0b", "\x0c", "\x85", "\u2028"])
+def test_line_breaks_in_file_names_stay_in_their_markdown_cell(tmp_path, capsys, sep):
+    bad = tmp_path / f"a{sep}| injected | row |.yaml"
+    bad.write_text("Resources: [\n")
+    r = run_cli(capsys, "scan", str(tmp_path), "-f", "markdown")
+    assert r.code == 1
+    rows = [line for line in r.out.split("\n") if "error | SM001" in line]
+    assert len(rows) == 1 and rows[0].startswith("|") and rows[0].endswith("|")
+    assert "\r" not in r.out and sep not in r.out.replace("\n", "")
+    assert "injected" in rows[0]
+
+
+# -- item 4: a directory that cannot be listed -------------------------------------------------------
+
+def test_unlistable_subdirectory_is_an_input_finding(tmp_path, capsys, monkeypatch):
+    (tmp_path / "good.yaml").write_text(GOOD)
+    locked = tmp_path / "locked"
+    (locked / "inner").mkdir(parents=True)
+    (locked / "inner" / "t.yaml").write_text(GOOD)
+    real = os.scandir
+
+    def scandir(path="."):
+        if os.fspath(path) == str(locked):  # what chmod 000 does for anyone but root
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    r = run_cli(capsys, "scan", str(tmp_path), "--production", "-f", "json")
+    assert r.code == 1
+    (f,) = by_rule(r.doc, "SM001")
+    assert f["location"]["file"].endswith("locked") and f["message"] == "cannot list directory: Permission denied"
+    _good_still_scanned(r.doc)
+    assert r.doc["run"]["files_scanned"] == 1
+
+
+# -- item 7: FIFOs and devices are never read --------------------------------------------------------
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_fifo_in_directory_and_named_is_not_read(tmp_path):
+    (tmp_path / "good.yaml").write_text(GOOD)
+    os.mkfifo(tmp_path / "pipe.yaml")
+    r = run_proc("scan", str(tmp_path), str(tmp_path / "pipe.yaml"), "/dev/zero", "--production", "-f", "json",
+                 timeout=60)
+    assert r.code == 1, r.err
+    found = sorted((f["location"]["file"].rsplit("/", 1)[-1], f["message"]) for f in by_rule(r.doc, "SM001"))
+    assert found == [("pipe.yaml", "cannot read file: not a regular file (a FIFO)"),
+                     ("zero", "cannot read file: not a regular file (a character device)")]
+    _good_still_scanned(r.doc)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+@pytest.mark.parametrize("what", ["fifo", "/dev/zero", "big", "default-fifo"])
+def test_config_that_is_not_a_small_regular_file_is_a_usage_error(tmp_path, what):
+    (tmp_path / "good.yaml").write_text(GOOD)
+    args = ["scan", "good.yaml"]
+    if what == "fifo":
+        os.mkfifo(tmp_path / "c.yaml")
+        args += ["--config", "c.yaml"]
+        expected = "c.yaml: cannot read configuration: not a regular file (a FIFO)"
+    elif what == "default-fifo":
+        os.mkfifo(tmp_path / ".sm-audit.yaml")
+        expected = ".sm-audit.yaml: cannot read configuration: not a regular file (a FIFO)"
+    elif what == "big":
+        (tmp_path / "c.yaml").write_text("# " + "x" * (2 * 1024 * 1024) + "\nfail_on: error\n")
+        args += ["--config", "c.yaml"]
+        expected = "c.yaml: cannot read configuration: file is 2,097,170 bytes; the limit is 1,048,576"
+    else:
+        args += ["--config", "/dev/zero"]
+        expected = "/dev/zero: cannot read configuration: not a regular file (a character device)"
+    r = run_proc(*args, cwd=tmp_path, timeout=60)
+    assert r.code == 2 and expected in r.err and "Traceback" not in r.err, r.err
+
+
+# -- item 17: an unreadable file named on the command line --------------------------------------------
+
+def test_unreadable_named_file_is_a_finding_and_the_rest_is_scanned(tmp_path, capsys, monkeypatch):
+    (tmp_path / "good.yaml").write_text(GOOD)
+    secret = tmp_path / "secret.yaml"
+    secret.write_text(GOOD)
+    real_access, real_open = os.access, os.open
+
+    # what chmod 000 does for anyone but root (the tests may run as root)
+    monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if os.fspath(p) == str(secret)
+                        else real_access(p, mode, **kw))
+
+    def deny(p, flags, *a, **kw):
+        if os.fspath(p) == str(secret):
+            raise PermissionError(13, "Permission denied", os.fspath(p))
+        return real_open(p, flags, *a, **kw)
+
+    monkeypatch.setattr(os, "open", deny)
+    r = run_cli(capsys, "scan", str(secret), str(tmp_path / "good.yaml"), "--production", "-f", "json")
+    assert r.code == 1, r.err
+    (f,) = by_rule(r.doc, "SM001")
+    assert f["location"]["file"].endswith("secret.yaml") and f["message"] == "cannot read file: Permission denied"
+    _good_still_scanned(r.doc)
