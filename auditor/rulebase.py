@@ -56,9 +56,11 @@ DOC_SECTIONS = {
 
 
 class RuleParams(BaseModel):
-    """Base of every rule's options; unknown keys are configuration errors."""
+    """Base of every rule's options; unknown keys are configuration errors,
+    and so are NaN and infinity (every comparison with NaN is false: a check
+    against it could never fail)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 @dataclass

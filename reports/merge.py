@@ -137,7 +137,9 @@ def _files_scanned(docs: list[ResultDocument]) -> int:
 
 
 def merge(docs: list[ResultDocument]) -> ResultDocument:
-    """One document from several; the same finding seen in two shards counts once."""
+    """One document from several; the same finding seen in two shards counts
+    once. When one input has it suppressed and another active, it is active
+    (fail closed, and the same whatever the order of the inputs)."""
     if not docs:
         raise ResultsError("no results to report")
     if len(docs) == 1:
@@ -167,7 +169,10 @@ def merge(docs: list[ResultDocument]) -> ResultDocument:
     findings: dict[tuple, Finding] = {}
     for d in docs:
         for f in d.findings:
-            findings.setdefault(_dedupe_key(f), f)
+            key = _dedupe_key(f)
+            # active wins: a finding one run reports unsuppressed stays unsuppressed, whatever the order
+            if key not in findings or (findings[key].suppression is not None and f.suppression is None):
+                findings[key] = f
     evaluations = {}
     for d in docs:
         for e in d.evaluations:

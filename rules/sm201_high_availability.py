@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from auditor.rulebase import Fail, Note, Rule, RuleParams, Undecided, require
 from auditor.values import Unknown, as_number, display, is_known, prop, why_unknown, zone_of
 
@@ -73,8 +75,9 @@ class HighAvailability(Rule):
     remediation = "raise-instance-count"
 
     class Params(RuleParams):
-        min_instances: int = 2
-        min_azs: int = 2
+        # a count below 1 would make every configuration pass: disable the rule instead
+        min_instances: int = Field(2, ge=1)
+        min_azs: int = Field(2, ge=1)
 
     def check(self, res, ctx):
         go, undecided = ctx.production_gate(res)

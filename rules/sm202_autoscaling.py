@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field
+
 from auditor.inventory import SAGEMAKER_DIMENSION
 from auditor.rulebase import Fail, Rule, RuleParams, Undecided, require, unused_config_unknown
 from auditor.values import Unknown, as_number, display, is_known, why_unknown
@@ -101,14 +103,15 @@ class Autoscaling(Rule):
     remediation = "apply-autoscaling"
 
     class Params(RuleParams):
-        min_capacity: int = 1
-        max_capacity: int = 4
-        target_value: float = 70
+        # negative bounds would silently disable the checks
+        min_capacity: int = Field(1, ge=0)
+        max_capacity: int = Field(4, ge=1)
+        target_value: float = Field(70, gt=0)
         allowed_metrics: list[str] = ["SageMakerVariantInvocationsPerInstance", "CPUUtilization", "GPUUtilization"]
-        scale_out_cooldown: int = 60
-        scale_in_cooldown: int = 300
-        ha_min_instances: int = 2  # SM201 min_instances; 0 turns the conflict check off
-        async_min_capacity: int = 0
+        scale_out_cooldown: int = Field(60, ge=0)
+        scale_in_cooldown: int = Field(300, ge=0)
+        ha_min_instances: int = Field(2, ge=0)  # SM201 min_instances; 0 turns the conflict check off
+        async_min_capacity: int = Field(0, ge=0)
 
     def check(self, res, ctx):
         if res.kind == "EndpointConfig":

@@ -19,7 +19,8 @@ from .common import emit, output_options
 @click.option("--title", default=None, help="Title of the HTML/Markdown report.")
 def report(results, fmt, output, config_path, fail_on, color, quiet, baseline_path, repo_root, title):
     """Render saved JSON results (from --format json). Several files are
-    merged into one report; the same finding in two files counts once.
+    merged into one report; the same finding in two files counts once, and
+    if one file has it suppressed and another does not, it is active.
 
     Exit code: 1 when a (new, with --baseline) unsuppressed finding is at or
     above --fail-on, else 0; 2 when a results file cannot be read.

@@ -31,9 +31,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 class ActionOptions(BaseModel):
-    """Base of every action's options; unknown keys are errors."""
+    """Base of every action's options; unknown keys, NaN and infinity are errors."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class Record(BaseModel):

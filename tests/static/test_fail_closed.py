@@ -344,3 +344,46 @@ def test_unreadable_named_file_is_a_finding_and_the_rest_is_scanned(tmp_path, ca
     (f,) = by_rule(r.doc, "SM001")
     assert f["location"]["file"].endswith("secret.yaml") and f["message"] == "cannot read file: Permission denied"
     _good_still_scanned(r.doc)
+
+
+# -- item 18: counts, capacities and thresholds that would silently disable a check -------------------
+
+@pytest.mark.parametrize("rule,param,value,expected", [
+    ("SM201", "min_instances", "-5", "greater than or equal to 1"),
+    ("SM201", "min_instances", "0", "greater than or equal to 1"),
+    ("SM201", "min_azs", "-1", "greater than or equal to 1"),
+    ("SM202", "min_capacity", "-1", "greater than or equal to 0"),
+    ("SM202", "max_capacity", "-3", "greater than or equal to 1"),
+    ("SM202", "target_value", "-0.5", "greater than 0"),
+    ("SM202", "target_value", ".nan", "finite number"),
+    ("SM202", "target_value", ".inf", "finite number"),
+    ("SM202", "scale_in_cooldown", "-1", "greater than or equal to 0"),
+    ("SM202", "scale_out_cooldown", "-60", "greater than or equal to 0"),
+    ("SM202", "ha_min_instances", "-2", "greater than or equal to 0"),
+    ("SM202", "async_min_capacity", "-1", "greater than or equal to 0"),
+    ("SM303", "ramp", "[-10, 50]", "ramp must be increasing percentages"),
+    ("SM501", "window_hours", "-1", "greater than 0"),
+    ("SM501", "low_utilization_percent", ".nan", "finite number"),
+    ("SM502", "idle_hours", "-24", "greater than 0"),
+    ("SM503", "max_bursts", "-7", "greater than 0"),
+    ("SM503", "min_invocations", "-1", "greater than or equal to 0"),
+])
+def test_negative_or_nan_parameters_are_config_errors(tmp_path, capsys, rule, param, value, expected):
+    (tmp_path / "good.yaml").write_text(GOOD)
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f"rules:\n  {rule}:\n    params:\n      {param}: {value}\n")
+    r = run_cli(capsys, "scan", str(tmp_path / "good.yaml"), "--config", str(cfg))
+    assert r.code == 2, r.out
+    assert f"{cfg}:4: rules.{rule}.params.{param}" in r.err and expected in r.err, r.err
+
+
+@pytest.mark.parametrize("action,option,value", [
+    ("apply-autoscaling", "min_capacity", -1), ("apply-autoscaling", "target_value", float("nan")),
+    ("apply-autoscaling", "scale_in_cooldown", -5), ("raise-instance-count", "min_instances", -5),
+    ("stop-idle-endpoints", "idle_hours", -1), ("stop-idle-endpoints", "wait_attempts", 0),
+])
+def test_negative_or_nan_remediation_options_are_refused(action, option, value):
+    from auditor.remediation.planner import OptionsError, build_options
+
+    with pytest.raises(OptionsError, match=option):
+        build_options(None, {action: {option: value}})

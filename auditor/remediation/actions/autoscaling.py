@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from .. import aws
 from ..base import Action, ActionOptions, Change, Context, Skip, Target, action
@@ -16,14 +16,14 @@ ENDPOINT_METRICS = {"CPUUtilization", "GPUUtilization", "MemoryUtilization", "GP
 
 
 class Options(ActionOptions):
-    min_capacity: int = 1
-    max_capacity: int = 4
-    target_value: float = 70.0
+    min_capacity: int = Field(1, ge=0)
+    max_capacity: int = Field(4, ge=1)
+    target_value: float = Field(70.0, gt=0)
     metric: str = "SageMakerVariantInvocationsPerInstance"
     allowed_metrics: list[str] = ["SageMakerVariantInvocationsPerInstance", "CPUUtilization", "GPUUtilization"]
-    scale_out_cooldown: int = 60
-    scale_in_cooldown: int = 300
-    ha_min: int = 2  # SM201's min_instances: MinCapacity never goes below it
+    scale_out_cooldown: int = Field(60, ge=0)
+    scale_in_cooldown: int = Field(300, ge=0)
+    ha_min: int = Field(2, ge=0)  # SM201's min_instances: MinCapacity never goes below it
     policy_name: str = "sm-audit-target-tracking"
 
     @model_validator(mode="after")

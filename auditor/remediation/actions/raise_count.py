@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from pydantic import Field
+
 from .. import aws
 from ..base import Action, ActionOptions, Change, Context, Record, Skip, Target, action
 
 
 class Options(ActionOptions):
-    min_instances: int = 2
+    min_instances: int = Field(2, ge=1)
     opted_in: list[str] = []  # endpoints the user named: only these are applied
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any, Optional
 
+from pydantic import Field
+
 from .. import aws
 from ..base import Action, ActionOptions, Change, Context, Record, Skip, Target, action
 
@@ -18,10 +20,10 @@ DELETED = "(deleted; endpoint config and model kept)"
 
 
 class Options(ActionOptions):
-    idle_hours: float = 24.0
+    idle_hours: float = Field(24.0, gt=0)
     always_on_tags: list[str] = ["sm-audit:always-on", "always-on", "AlwaysOn"]
-    wait_delay: int = 30  # seconds between DescribeEndpoint polls when recreating
-    wait_attempts: int = 120
+    wait_delay: int = Field(30, ge=0)  # seconds between DescribeEndpoint polls when recreating
+    wait_attempts: int = Field(120, ge=1)
 
 
 def _parse_time(v: Any) -> Optional[datetime]:
