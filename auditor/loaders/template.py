@@ -284,6 +284,11 @@ def _resource(file: str, doc_index: int, logical_id: str, spec: Any, resolver: R
     return build(cls, props, meta, problems, file, doc_index)
 
 
+def _pydantic_msg(msg: str) -> str:
+    return msg.removeprefix("Value error, ").replace("Input should be a valid dictionary or instance of ",
+                                                     "expected a mapping, like ")
+
+
 def build(cls: type[Resource], props: dict, meta: Meta, problems: list[InputProblem], file: str,
           doc_index: int) -> Optional[Resource]:
     for _ in range(MAX_WIDEN):
@@ -297,11 +302,19 @@ def build(cls: type[Resource], props: dict, meta: Meta, problems: list[InputProb
             prop = tuple(x for x in loc if not (isinstance(x, str) and ("[" in x or x in _PART_NAMES)))
             if isinstance(err.get("input"), UNKNOWN_TYPES) and len(prop) > 1 and _widen(props, prop, err["input"]):
                 continue  # an undecidable item: its container becomes unknown, not a shape error
+            if err["type"] == "value_error" and prop and _wrong_leaf(props, prop, _pydantic_msg(err["msg"])):
+                # a leaf of the wrong type: an input problem at its line, and unknown to the rules
+                # that read it; the resource's other properties are still checked
+                tpath = meta.pathmap.get(prop, meta.pathmap.get(prop[:1], meta.base + prop[:1]))
+                problems.append(InputProblem(
+                    file, f"{meta.logical_id or meta.key}: property {'.'.join(map(str, prop))} has the wrong "
+                          f"shape ({_pydantic_msg(err['msg'])})", tpath, doc_index))
+                continue
             tpath = meta.pathmap.get(prop[:1], meta.base + prop[:1]) if prop else meta.base
             problems.append(InputProblem(
                 file,
                 f"{meta.logical_id or meta.key}: property {'.'.join(map(str, prop)) or '?'} has the wrong shape "
-                f"({err['msg'].replace('Input should be a valid dictionary or instance of ' , 'expected a mapping, like ')})",
+                f"({_pydantic_msg(err['msg'])})",
                 tpath,
                 doc_index,
             ))
@@ -315,6 +328,22 @@ def build(cls: type[Resource], props: dict, meta: Meta, problems: list[InputProb
 
 MAX_WIDEN = 20
 MAX_SCENARIOS = 64  # condition scenarios x finite-choice candidates: each one re-runs the rules
+
+
+def _wrong_leaf(props: dict, prop: tuple, why: str) -> bool:
+    """Replace the leaf at ``prop`` by an Unknown saying it has the wrong shape."""
+    parent: Any = props
+    for k in prop[:-1]:
+        try:
+            parent = parent[k]
+        except (KeyError, IndexError, TypeError):
+            return False
+    try:
+        parent[prop[-1]]
+    except (KeyError, IndexError, TypeError):
+        return False
+    parent[prop[-1]] = Unknown(f"{'.'.join(map(str, prop))} has the wrong shape ({why})")
+    return True
 
 
 def _widen(props: dict, prop: tuple, value: Any) -> bool:

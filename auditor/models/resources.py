@@ -10,9 +10,10 @@ template; live collectors fill plain values. Lower-case fields are ours.
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, ClassVar, Iterator, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 from pydantic_core import core_schema
 
 from ..values import UNKNOWN_TYPES, Sym, Unknown, from_jsonable, same, to_jsonable
@@ -36,6 +37,61 @@ class Unk:
 
 # A leaf: plain data or an unknown.
 Val = Annotated[Any, PlainSerializer(to_jsonable)]
+
+
+# Typed leaves: a property of the wrong shape (a list where a name belongs,
+# NaN where a count belongs) is refused when the inventory is built, as an
+# input problem naming the file and line, instead of reaching a rule that
+# would crash on it or, worse, compare it and pass.
+def _leaf_unknown(v: Any) -> Any:
+    if isinstance(v, dict) and len(v) == 1 and next(iter(v)) in ("$unknown", "$sym", "$str"):
+        return from_jsonable(v)
+    return v
+
+
+def _shape(v: Any) -> str:
+    return {bool: "a boolean", list: "a list", dict: "a mapping"}.get(type(v), type(v).__name__)
+
+
+def _text(v: Any) -> Any:
+    v = _leaf_unknown(v)
+    if v is None or isinstance(v, (str, *UNKNOWN_TYPES)):
+        return v
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+        return str(v)  # CloudFormation reads a scalar as its text
+    raise ValueError(f"expected text, not {_shape(v)}" if not isinstance(v, float) else "expected text, not NaN")
+
+
+def _num(v: Any) -> Any:
+    v = _leaf_unknown(v)
+    if v is None or isinstance(v, UNKNOWN_TYPES):
+        return v
+    if isinstance(v, bool) or not isinstance(v, (int, float, str)):
+        raise ValueError(f"expected a number, not {_shape(v)}")
+    if isinstance(v, float) and not math.isfinite(v):
+        raise ValueError(f"expected a finite number, not {v}")
+    if isinstance(v, str):
+        try:
+            f = float(v.strip())
+        except ValueError:
+            return v  # the rules say what a non-numeric value means for them
+        if not math.isfinite(f):
+            raise ValueError(f"expected a finite number, not {v!r}")
+    return v
+
+
+def _flag(v: Any) -> Any:
+    v = _leaf_unknown(v)
+    if isinstance(v, (list, dict)):
+        raise ValueError(f"expected true or false, not {_shape(v)}")
+    if isinstance(v, float) and not math.isfinite(v):
+        raise ValueError("expected true or false, not NaN")
+    return v
+
+
+Text = Annotated[Any, BeforeValidator(_text), PlainSerializer(to_jsonable)]
+Num = Annotated[Any, BeforeValidator(_num), PlainSerializer(to_jsonable)]
+Flag = Annotated[Any, BeforeValidator(_flag), PlainSerializer(to_jsonable)]
 
 
 def Maybe(model: Any) -> Any:  # noqa: N802 - reads as a type
@@ -167,11 +223,11 @@ class ModelDataSourceSpec(Part):
 
 
 class Container(Part):
-    Image: Val = None
-    ModelDataUrl: Val = None
-    ModelPackageName: Val = None
-    Mode: Val = None
-    ContainerHostname: Val = None
+    Image: Text = None
+    ModelDataUrl: Text = None
+    ModelPackageName: Text = None
+    Mode: Text = None
+    ContainerHostname: Text = None
     Environment: Maybe(dict) = None
     ModelDataSource: Maybe(ModelDataSourceSpec) = None
 
@@ -186,12 +242,12 @@ class Model(Resource):
     cfn_type: ClassVar[str] = "AWS::SageMaker::Model"
     name_prop: ClassVar[str] = "ModelName"
 
-    ModelName: Val = None
-    ExecutionRoleArn: Val = None
+    ModelName: Text = None
+    ExecutionRoleArn: Text = None
     PrimaryContainer: Maybe(Container) = None
     Containers: Maybe(list[Container]) = None
     VpcConfig: Maybe(VpcConfigSpec) = None
-    EnableNetworkIsolation: Val = None
+    EnableNetworkIsolation: Flag = None
     InferenceExecutionConfig: Maybe(Part) = None
 
     def containers(self) -> Iterator[tuple[tuple, Any]]:
@@ -207,19 +263,19 @@ class Model(Resource):
 
 
 class ServerlessSpec(Part):
-    MemorySizeInMB: Val = None
-    MaxConcurrency: Val = None
-    ProvisionedConcurrency: Val = None
+    MemorySizeInMB: Num = None
+    MaxConcurrency: Num = None
+    ProvisionedConcurrency: Num = None
 
 
 class ProductionVariant(Part):
-    VariantName: Val = None
-    ModelName: Val = None
-    InstanceType: Val = None
-    InitialInstanceCount: Val = None
-    InitialVariantWeight: Val = None
+    VariantName: Text = None
+    ModelName: Text = None
+    InstanceType: Text = None
+    InitialInstanceCount: Num = None
+    InitialVariantWeight: Num = None
     ServerlessConfig: Maybe(ServerlessSpec) = None
-    AcceleratorType: Val = None
+    AcceleratorType: Text = None
     ManagedInstanceScaling: Maybe(Part) = None
     RoutingConfig: Maybe(Part) = None
 
@@ -244,23 +300,23 @@ class ProductionVariant(Part):
 
 
 class DataCaptureSpec(Part):
-    EnableCapture: Val = None
-    InitialSamplingPercentage: Val = None
-    DestinationS3Uri: Val = None
-    KmsKeyId: Val = None
+    EnableCapture: Flag = None
+    InitialSamplingPercentage: Num = None
+    DestinationS3Uri: Text = None
+    KmsKeyId: Text = None
     CaptureOptions: Maybe(list) = None
 
 
 class AsyncNotificationConfig(Part):
-    SuccessTopic: Val = None
-    ErrorTopic: Val = None
+    SuccessTopic: Text = None
+    ErrorTopic: Text = None
     IncludeInferenceResponseIn: Maybe(list) = None
 
 
 class AsyncOutputConfig(Part):
-    S3OutputPath: Val = None
-    S3FailurePath: Val = None
-    KmsKeyId: Val = None
+    S3OutputPath: Text = None
+    S3FailurePath: Text = None
+    KmsKeyId: Text = None
     NotificationConfig: Maybe(AsyncNotificationConfig) = None
 
 
@@ -274,14 +330,14 @@ class EndpointConfig(Resource):
     cfn_type: ClassVar[str] = "AWS::SageMaker::EndpointConfig"
     name_prop: ClassVar[str] = "EndpointConfigName"
 
-    EndpointConfigName: Val = None
+    EndpointConfigName: Text = None
     ProductionVariants: Maybe(list[ProductionVariant]) = None
     ShadowProductionVariants: Maybe(list[ProductionVariant]) = None
     DataCaptureConfig: Maybe(DataCaptureSpec) = None
-    KmsKeyId: Val = None
+    KmsKeyId: Text = None
     AsyncInferenceConfig: Maybe(AsyncInferenceSpec) = None
     ExplainerConfig: Maybe(Part) = None
-    EnableNetworkIsolation: Val = None
+    EnableNetworkIsolation: Flag = None
     VpcConfig: Maybe(VpcConfigSpec) = None
 
     def variants(self) -> list[tuple[tuple, ProductionVariant]]:
@@ -300,21 +356,21 @@ class EndpointConfig(Resource):
 
 
 class CanarySizeSpec(Part):
-    Type: Val = None  # INSTANCE_COUNT | CAPACITY_PERCENT
-    Value: Val = None
+    Type: Text = None  # INSTANCE_COUNT | CAPACITY_PERCENT
+    Value: Num = None
 
 
 class TrafficRoutingSpec(Part):
-    Type: Val = None  # ALL_AT_ONCE | CANARY | LINEAR
-    WaitIntervalInSeconds: Val = None
+    Type: Text = None  # ALL_AT_ONCE | CANARY | LINEAR
+    WaitIntervalInSeconds: Num = None
     CanarySize: Maybe(CanarySizeSpec) = None
     LinearStepSize: Maybe(CanarySizeSpec) = None
 
 
 class BlueGreenSpec(Part):
     TrafficRoutingConfiguration: Maybe(TrafficRoutingSpec) = None
-    TerminationWaitInSeconds: Val = None
-    MaximumExecutionTimeoutInSeconds: Val = None
+    TerminationWaitInSeconds: Num = None
+    MaximumExecutionTimeoutInSeconds: Num = None
 
 
 class AutoRollbackSpec(Part):
@@ -330,11 +386,11 @@ class DeploymentSpec(Part):
 class VariantSummary(Part):
     """Live endpoint state of one variant (DescribeEndpoint)."""
 
-    VariantName: Val = None
-    CurrentWeight: Val = None
-    DesiredWeight: Val = None
-    CurrentInstanceCount: Val = None
-    DesiredInstanceCount: Val = None
+    VariantName: Text = None
+    CurrentWeight: Num = None
+    DesiredWeight: Num = None
+    CurrentInstanceCount: Num = None
+    DesiredInstanceCount: Num = None
     DeployedImages: Maybe(list) = None
     CurrentServerlessConfig: Maybe(Part) = None
 
@@ -344,14 +400,14 @@ class Endpoint(Resource):
     cfn_type: ClassVar[str] = "AWS::SageMaker::Endpoint"
     name_prop: ClassVar[str] = "EndpointName"
 
-    EndpointName: Val = None
-    EndpointConfigName: Val = None
+    EndpointName: Text = None
+    EndpointConfigName: Text = None
     DeploymentConfig: Maybe(DeploymentSpec) = None
-    RetainAllVariantProperties: Val = None
+    RetainAllVariantProperties: Flag = None
     # live only
-    EndpointStatus: Val = None
-    CreationTime: Val = None  # ISO 8601
-    LastModifiedTime: Val = None
+    EndpointStatus: Text = None
+    CreationTime: Text = None  # ISO 8601
+    LastModifiedTime: Text = None
     ProductionVariants: Maybe(list[VariantSummary]) = None
 
     def live_variant(self, name: Any) -> Optional[VariantSummary]:
@@ -410,11 +466,11 @@ class ModelPackage(Resource):
     cfn_type: ClassVar[str] = "AWS::SageMaker::ModelPackage"
     name_prop: ClassVar[str] = "ModelPackageName"
 
-    ModelPackageName: Val = None
-    ModelPackageArn: Val = None
-    ModelPackageGroupName: Val = None
-    ModelPackageVersion: Val = None
-    ModelApprovalStatus: Val = None
+    ModelPackageName: Text = None
+    ModelPackageArn: Text = None
+    ModelPackageGroupName: Text = None
+    ModelPackageVersion: Num = None
+    ModelApprovalStatus: Text = None
     ModelMetrics: Maybe(Part) = None
     InferenceSpecification: Maybe(Part) = None
 
@@ -429,7 +485,7 @@ class ModelPackageGroup(Resource):
     cfn_type: ClassVar[str] = "AWS::SageMaker::ModelPackageGroup"
     name_prop: ClassVar[str] = "ModelPackageGroupName"
 
-    ModelPackageGroupName: Val = None
+    ModelPackageGroupName: Text = None
 
 
 class MonitoringSchedule(Resource):
@@ -437,11 +493,11 @@ class MonitoringSchedule(Resource):
     cfn_type: ClassVar[str] = "AWS::SageMaker::MonitoringSchedule"
     name_prop: ClassVar[str] = "MonitoringScheduleName"
 
-    MonitoringScheduleName: Val = None
+    MonitoringScheduleName: Text = None
     MonitoringScheduleConfig: Maybe(Part) = None
-    EndpointName: Val = None
-    MonitoringType: Val = None  # live summary; CFN: in MonitoringScheduleConfig
-    MonitoringScheduleStatus: Val = None
+    EndpointName: Text = None
+    MonitoringType: Text = None  # live summary; CFN: in MonitoringScheduleConfig
+    MonitoringScheduleStatus: Text = None
 
 
 class MonitoringJobDefinition(Resource):
@@ -451,7 +507,7 @@ class MonitoringJobDefinition(Resource):
     cfn_type: ClassVar[str] = "AWS::SageMaker::DataQualityJobDefinition"
     name_prop: ClassVar[str] = "JobDefinitionName"
 
-    JobDefinitionName: Val = None
+    JobDefinitionName: Text = None
     monitoring_type: str = "DataQuality"  # DataQuality|ModelQuality|ModelBias|ModelExplainability
 
 
@@ -462,22 +518,22 @@ class ScalableTarget(Resource):
     kind: ClassVar[str] = "ScalableTarget"
     cfn_type: ClassVar[str] = "AWS::ApplicationAutoScaling::ScalableTarget"
 
-    ServiceNamespace: Val = None
-    ResourceId: Val = None
-    ScalableDimension: Val = None
-    MinCapacity: Val = None
-    MaxCapacity: Val = None
-    RoleARN: Val = None
+    ServiceNamespace: Text = None
+    ResourceId: Text = None
+    ScalableDimension: Text = None
+    MinCapacity: Num = None
+    MaxCapacity: Num = None
+    RoleARN: Text = None
     SuspendedState: Maybe(Part) = None
 
 
 class TargetTrackingConfig(Part):
-    TargetValue: Val = None
+    TargetValue: Num = None
     PredefinedMetricSpecification: Maybe(Part) = None
     CustomizedMetricSpecification: Maybe(Part) = None
-    ScaleInCooldown: Val = None
-    ScaleOutCooldown: Val = None
-    DisableScaleIn: Val = None
+    ScaleInCooldown: Num = None
+    ScaleOutCooldown: Num = None
+    DisableScaleIn: Flag = None
 
 
 class ScalingPolicy(Resource):
@@ -485,12 +541,12 @@ class ScalingPolicy(Resource):
     cfn_type: ClassVar[str] = "AWS::ApplicationAutoScaling::ScalingPolicy"
     name_prop: ClassVar[str] = "PolicyName"
 
-    PolicyName: Val = None
-    PolicyType: Val = None
-    ServiceNamespace: Val = None
-    ResourceId: Val = None
-    ScalableDimension: Val = None
-    ScalingTargetId: Val = None
+    PolicyName: Text = None
+    PolicyType: Text = None
+    ServiceNamespace: Text = None
+    ResourceId: Text = None
+    ScalableDimension: Text = None
+    ScalingTargetId: Text = None
     TargetTrackingScalingPolicyConfiguration: Maybe(TargetTrackingConfig) = None
     StepScalingPolicyConfiguration: Maybe(Part) = None
 
@@ -503,17 +559,17 @@ class Alarm(Resource):
     cfn_type: ClassVar[str] = "AWS::CloudWatch::Alarm"
     name_prop: ClassVar[str] = "AlarmName"
 
-    AlarmName: Val = None
-    Namespace: Val = None
-    MetricName: Val = None
-    Statistic: Val = None
-    ExtendedStatistic: Val = None
+    AlarmName: Text = None
+    Namespace: Text = None
+    MetricName: Text = None
+    Statistic: Text = None
+    ExtendedStatistic: Text = None
     Dimensions: Maybe(list) = None  # [{Name, Value}]
     Metrics: Maybe(list) = None  # metric math
-    Threshold: Val = None
-    ComparisonOperator: Val = None
+    Threshold: Num = None
+    ComparisonOperator: Text = None
     AlarmActions: Maybe(list) = None
-    StateValue: Val = None  # live
+    StateValue: Text = None  # live
 
     def dimension(self, name: str) -> Any:
         if isinstance(self.Dimensions, list):
@@ -528,8 +584,8 @@ class Dashboard(Resource):
     cfn_type: ClassVar[str] = "AWS::CloudWatch::Dashboard"
     name_prop: ClassVar[str] = "DashboardName"
 
-    DashboardName: Val = None
-    DashboardBody: Val = None
+    DashboardName: Text = None
+    DashboardBody: Text = None
 
 
 class LogGroup(Resource):
@@ -537,9 +593,9 @@ class LogGroup(Resource):
     cfn_type: ClassVar[str] = "AWS::Logs::LogGroup"
     name_prop: ClassVar[str] = "LogGroupName"
 
-    LogGroupName: Val = None
-    KmsKeyId: Val = None
-    RetentionInDays: Val = None
+    LogGroupName: Text = None
+    KmsKeyId: Text = None
+    RetentionInDays: Num = None
 
 
 # ---- S3, network, IAM, audit ------------------------------------------------
@@ -550,7 +606,7 @@ class Bucket(Resource):
     cfn_type: ClassVar[str] = "AWS::S3::Bucket"
     name_prop: ClassVar[str] = "BucketName"
 
-    BucketName: Val = None
+    BucketName: Text = None
     VersioningConfiguration: Maybe(Part) = None  # {Status: Enabled|Suspended}
     BucketEncryption: Maybe(Part) = None  # {ServerSideEncryptionConfiguration: [...]}
 
@@ -560,20 +616,20 @@ class Subnet(Resource):
     cfn_type: ClassVar[str] = "AWS::EC2::Subnet"
     name_prop: ClassVar[str] = "SubnetId"
 
-    SubnetId: Val = None
-    VpcId: Val = None
-    AvailabilityZone: Val = None
-    AvailabilityZoneId: Val = None
+    SubnetId: Text = None
+    VpcId: Text = None
+    AvailabilityZone: Text = None
+    AvailabilityZoneId: Text = None
 
 
 class VpcEndpoint(Resource):
     kind: ClassVar[str] = "VpcEndpoint"
     cfn_type: ClassVar[str] = "AWS::EC2::VPCEndpoint"
 
-    VpcEndpointId: Val = None
-    ServiceName: Val = None
-    VpcId: Val = None
-    VpcEndpointType: Val = None
+    VpcEndpointId: Text = None
+    ServiceName: Text = None
+    VpcId: Text = None
+    VpcEndpointType: Text = None
     SubnetIds: Maybe(list) = None
 
 
@@ -585,7 +641,7 @@ class IamPolicy(Resource):
     cfn_type: ClassVar[str] = "AWS::IAM::Policy"
     name_prop: ClassVar[str] = "PolicyName"
 
-    PolicyName: Val = None
+    PolicyName: Text = None
     PolicyDocument: Maybe(dict) = None
     Roles: Maybe(list) = None
     Users: Maybe(list) = None
@@ -608,8 +664,8 @@ class IamRole(Resource):
     cfn_type: ClassVar[str] = "AWS::IAM::Role"
     name_prop: ClassVar[str] = "RoleName"
 
-    RoleName: Val = None
-    Arn: Val = None
+    RoleName: Text = None
+    Arn: Text = None
     AssumeRolePolicyDocument: Maybe(dict) = None
     ManagedPolicyArns: Maybe(list) = None
     Policies: Maybe(list) = None  # inline: [{PolicyName, PolicyDocument}]
@@ -627,13 +683,13 @@ class Trail(Resource):
     cfn_type: ClassVar[str] = "AWS::CloudTrail::Trail"
     name_prop: ClassVar[str] = "TrailName"
 
-    TrailName: Val = None
-    IsLogging: Val = None
-    IsMultiRegionTrail: Val = None
-    S3BucketName: Val = None
+    TrailName: Text = None
+    IsLogging: Flag = None
+    IsMultiRegionTrail: Flag = None
+    S3BucketName: Text = None
     EventSelectors: Maybe(list) = None
     AdvancedEventSelectors: Maybe(list) = None
-    HomeRegion: Val = None
+    HomeRegion: Text = None
 
 
 class Account(Resource):

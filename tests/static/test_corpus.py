@@ -95,7 +95,9 @@ def test_corpus_scans_without_crash_and_only_real_input_errors(corpus_doc):
     bad = [(f.location.file.rsplit("/", 1)[-1][:3], f.location.line, f.path) for f in doc.findings
            if f.rule == "SM001"]
     # kics' fixture writes DataCaptureConfig as a string: CloudFormation would reject it too
-    assert bad == [("042", 52, "Resources.EndpointConfig.Properties.DataCaptureConfig")]
+    # and its Image as a list (a Fn::FindInMap without the function name)
+    assert bad == [("042", 52, "Resources.EndpointConfig.Properties.DataCaptureConfig"),
+                   ("042", 59, "Resources.Model.Properties.PrimaryContainer.Image")]
     assert doc.run.resources > 100
 
 

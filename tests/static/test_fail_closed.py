@@ -387,3 +387,67 @@ def test_negative_or_nan_remediation_options_are_refused(action, option, value):
 
     with pytest.raises(OptionsError, match=option):
         build_options(None, {action: {option: value}})
+
+
+# -- item 12: wrong-typed properties are shape errors at load time, never rule crashes ----------------
+
+WRONG = GOOD + """\
+  Endpoint:
+    Type: AWS::SageMaker::Endpoint
+    Properties:
+      EndpointName: ep
+      EndpointConfigName: !GetAtt Config.EndpointConfigName
+  Alarm:
+    Type: AWS::CloudWatch::Alarm
+    Properties:
+      Namespace: AWS/SageMaker
+      MetricName: {metric}
+      Dimensions: [{{Name: EndpointName, Value: ep}}]
+      ComparisonOperator: GreaterThanThreshold
+      EvaluationPeriods: 1
+      Threshold: {threshold}
+      Statistic: Average
+      Period: 60
+  Target:
+    Type: AWS::ApplicationAutoScaling::ScalableTarget
+    Properties:
+      MinCapacity: {capacity}
+      MaxCapacity: 4
+      ResourceId: endpoint/ep/variant/AllTraffic
+      ScalableDimension: sagemaker:variant:DesiredInstanceCount
+      ServiceNamespace: sagemaker
+"""
+
+
+@pytest.mark.parametrize("prop,value,line,rules,why", [
+    ("metric", "[ModelLatency, x]", 26, ["SM301", "SM302"], "expected text, not a list"),
+    ("metric", "true", 26, ["SM301", "SM302"], "expected text, not a boolean"),
+    ("metric", "{a: 1}", 26, ["SM301", "SM302"], "expected text, not a mapping"),
+    ("threshold", "[1]", 30, ["SM301", "SM302"], "expected a number, not a list"),
+    ("capacity", ".nan", 36, ["SM202"], "expected a finite number, not nan"),
+    ("capacity", "-.inf", 36, ["SM202"], "expected a finite number, not -inf"),
+    ("capacity", "'NaN'", 36, ["SM202"], "expected a finite number, not 'NaN'"),
+    ("capacity", "true", 36, ["SM202"], "expected a number, not a boolean"),
+    ("capacity", "[1, 2]", 36, ["SM202"], "expected a number, not a list"),
+])
+def test_wrong_typed_property_is_a_shape_error_with_its_line(tmp_path, capsys, prop, value, line, rules, why):
+    values = {"metric": "ModelLatency", "threshold": "1", "capacity": "2", prop: value}
+    r = _scan(capsys, tmp_path, "t.yaml", WRONG.format(**values))
+    assert r.code == 1 and "internal error" not in r.err
+    assert by_rule(r.doc, "SM000") == []
+    (f,) = [x for x in by_rule(r.doc, "SM001") if x["location"]["file"].endswith("t.yaml")]
+    assert f["location"]["line"] == line and why in f["message"], f["message"]
+    # the rules that read it still run on the resource: the value is unknown to them, not a pass
+    for rule in rules:
+        assert any(x["location"]["file"].endswith("t.yaml") for x in by_rule(r.doc, rule)), rule
+
+
+def test_wrong_typed_leaf_keeps_the_rest_of_the_resource_checked(tmp_path, capsys):
+    r = _scan(capsys, tmp_path, "t.yaml", GOOD.replace("InitialInstanceCount: 1", "InitialInstanceCount: [1]")
+              .replace("pytorch-inference:2.1.0-cpu-py310", "pytorch-inference:latest"))
+    (f,) = [x for x in by_rule(r.doc, "SM001") if x["location"]["file"].endswith("t.yaml")]
+    assert f["location"]["line"] == 15 and "InitialInstanceCount has the wrong shape" in f["message"]
+    (u,) = [x for x in by_rule(r.doc, "SM201") if x["location"]["file"].endswith("t.yaml")
+            and x["path"].endswith("InitialInstanceCount")]
+    assert u["outcome"] == "unknown"
+    assert any("latest" in x["message"] for x in by_rule(r.doc, "SM101"))  # the model is still checked
