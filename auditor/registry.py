@@ -156,6 +156,34 @@ class _EntryPoint:
         return obj
 
 
+_UNTRUSTED: set[str] = set()  # real paths of what this run scans
+
+
+def distrust(paths: Any) -> None:
+    """Directories being scanned may hold anything, a ``*.dist-info`` too:
+    plugins are never discovered or imported from them."""
+    import os
+
+    _UNTRUSTED.clear()  # this run's paths only
+    _UNTRUSTED.update(os.path.realpath(p) for p in paths if os.path.isdir(p))
+
+
+def _trusted_path(entries: list[str]) -> list[str]:
+    """``sys.path`` without the working directory (``python -m`` and an empty
+    ``PYTHONPATH`` entry put it there) and without anything being scanned:
+    a scanned repository must not get its code run as a rule pack."""
+    import os
+
+    cwd = os.path.realpath(os.getcwd())
+    out = []
+    for base in entries:
+        real = os.path.realpath(base or ".")
+        if real == cwd or any(real == u or real.startswith(u.rstrip(os.sep) + os.sep) for u in _UNTRUSTED):
+            continue
+        out.append(base)
+    return out
+
+
 def _entry_points() -> list[Any]:
     """The group's entry points, found as importlib.metadata finds them (the
     ``entry_points.txt`` of each ``*.dist-info``/``*.egg-info`` on sys.path,
@@ -168,8 +196,7 @@ def _entry_points() -> list[Any]:
     out: list[_EntryPoint] = []
     seen: set[str] = set()
     header = f"[{ENTRY_POINT_GROUP}]"
-    for base in sys.path:
-        base = base or "."
+    for base in _trusted_path(sys.path):
         try:
             names = sorted(os.listdir(base))
         except OSError:  # not a directory (zip files are not searched)
@@ -223,6 +250,22 @@ def _dist_name(path: str) -> str:
     return ""
 
 
+class _only_trusted_imports:
+    """A plugin's modules are imported from the trusted part of sys.path only
+    (a scanned directory could otherwise shadow the module an entry point names)."""
+
+    def __enter__(self) -> None:
+        import sys
+
+        self.saved = list(sys.path)
+        sys.path[:] = _trusted_path(sys.path)
+
+    def __exit__(self, *exc: Any) -> None:
+        import sys
+
+        sys.path[:] = self.saved
+
+
 def load(plugins: bool = True) -> Registry:
     reg = Registry()
     try:
@@ -240,7 +283,8 @@ def load(plugins: bool = True) -> Registry:
             continue
         dist = getattr(getattr(ep, "dist", None), "name", None) or ep.name
         try:
-            obj = ep.load()
+            with _only_trusted_imports():
+                obj = ep.load()
             items = list(_expand(obj))
         except Exception as e:  # a broken pack must not break the run
             reg.problems.append(PluginProblem(f"entry point {ep.name} = {ep.value}",

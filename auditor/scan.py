@@ -147,6 +147,9 @@ def scan(paths: list[str], cfg: Config, production: bool = False, select: Option
     from .loaders.parameters import Bindings
 
     OPTIONS.terraform = terraform
+    from . import registry
+
+    registry.distrust(paths)  # before any plugin is looked for
     rs = build_ruleset(cfg, select, skip=skip)
     bindings = Bindings(cfg, pins)
     bindings = bindings if bindings else None
