@@ -134,6 +134,7 @@ def unaudited_findings(gaps) -> list:
         if g.kinds or g.resource:
             continue
         what = f"region {g.region} of account {g.account or '(unknown)'}" if g.region else \
+            "the organization" if g.service == "organizations" and not g.account else \
             f"account {g.account or '(unknown)'}"
         msg = f"{what} could not be audited: {g.error} on {g.service}:{g.operation} ({g.message})"
         out.append(Finding(rule=INPUT_RULE, slug=INPUT_SLUG, level="error", outcome="error", message=msg,

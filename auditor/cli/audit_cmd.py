@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+import re
+
 import click
 
 from ..exitcodes import for_findings
 from .common import emit, output_options
+
+# partition (aws, aws-cn, aws-us-gov ...), a 12-digit account, a role path and name
+ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
 
 
 @click.command()
@@ -43,6 +48,12 @@ def audit(fmt, output, config_path, fail_on, color, quiet, profile, regions, all
     from .. import config as config_mod
     if role_arns and org_role:
         raise click.UsageError("--role-arn and --org-role cannot be combined")
+    for arn in role_arns:
+        if not ROLE_ARN.fullmatch(arn):
+            raise click.UsageError(f"--role-arn {arn!r} is not an IAM role ARN "
+                                   "(arn:aws:iam::123456789012:role/NAME)")
+    if org_role is not None and not re.fullmatch(r"[\w+=,.@/-]{1,512}", org_role):
+        raise click.UsageError(f"--org-role {org_role!r} is not an IAM role name")
     from ..live.shard import ShardError, parse as parse_shard
 
     try:

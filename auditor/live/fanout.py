@@ -60,6 +60,10 @@ class Progress:
             sys.stderr.flush()
 
 
+class NothingToAudit(Exception):
+    """An answer that leaves nothing to audit (an organization without active accounts)."""
+
+
 def _default_region(factory: SessionFactory) -> str:
     return factory.session().region_name or "us-east-1"
 
@@ -68,16 +72,27 @@ def resolve_accounts(factory: SessionFactory, scope: Scope) -> list[Account]:
     home = scope.regions[0] if scope.regions else _default_region(factory)
     accounts: list[Account] = []
     if scope.org_role:
-        org = factory.client(factory.session(home), "organizations", home)
-        own = _caller_account(factory, home, None)
-        for page in org.get_paginator("list_accounts").paginate():
-            for a in page.get("Accounts") or []:
-                if a.get("Status", "ACTIVE") != "ACTIVE":
-                    continue
-                if a["Id"] == own:
-                    accounts.append(Account(id=own))  # the caller's own account: its own credentials
-                else:
-                    accounts.append(Account(id=a["Id"], role_arn=f"arn:aws:iam::{a['Id']}:role/{scope.org_role}"))
+        try:
+            org = factory.client(factory.session(home), "organizations", home)
+            own = _caller_account(factory, home, None)
+            listed = [a for page in org.get_paginator("list_accounts").paginate() for a in page.get("Accounts") or []]
+        except Exception as e:  # noqa: BLE001 - denied, not in an organization, unreachable
+            # an audit that saw nothing cannot pass: the whole organization is one gap (SM001)
+            return [Account(id=None, error=faults.gap(None, None, "organizations", "ListAccounts", e, rules=[],
+                                                      note="cannot list the organization's accounts"))]
+        for a in listed:
+            if a.get("Status", "ACTIVE") != "ACTIVE":
+                continue
+            if a["Id"] == own:
+                accounts.append(Account(id=own))  # the caller's own account: its own credentials
+            else:
+                accounts.append(Account(id=a["Id"], role_arn=f"arn:aws:iam::{a['Id']}:role/{scope.org_role}"))
+        if not accounts:
+            return [Account(id=None, error=faults.gap(
+                None, None, "organizations", "ListAccounts", NothingToAudit(
+                    f"the organization lists {len(listed)} account(s), none of them active: nothing was audited"
+                    if listed else "the organization lists no account: nothing was audited"),
+                rules=[]))]
     elif scope.role_arns:
         accounts = [Account(id=arn.split(":")[4] or None, role_arn=arn) for arn in scope.role_arns]
     else:
