@@ -11,6 +11,7 @@ from typing import Any
 
 from ..models import resources as m
 from .collect import Collected, RegionCollector
+from .paging import paginate
 from .shape import clean, meta
 
 
@@ -69,8 +70,8 @@ class AccountCollector(RegionCollector):
         c = self.client("iam")
         roles, policies, users, groups = [], [], [], []
         try:
-            for page in c.get_paginator("get_account_authorization_details").paginate(
-                    Filter=["Role", "LocalManagedPolicy", "User", "Group"]):
+            for page in paginate(c, "get_account_authorization_details",
+                                 Filter=["Role", "LocalManagedPolicy", "User", "Group"]):
                 roles += page.get("RoleDetailList") or []
                 policies += page.get("Policies") or []
                 users += page.get("UserDetailList") or []

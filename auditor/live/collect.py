@@ -20,6 +20,7 @@ from ..models import resources as m
 from ..models.gaps import CoverageGap
 from ..values import Unknown
 from . import faults
+from .paging import paginate
 from .shape import described, meta, tag_dict
 
 SAGEMAKER_NS = ("AWS/SageMaker", "/aws/sagemaker/")
@@ -46,6 +47,24 @@ class Collected:
 
 def _op(client: Any, method: str) -> str:
     return client.meta.method_to_api_mapping.get(method, method)
+
+
+class IncompleteResponse(Exception):
+    """A response without members the API promises (``{}`` for DescribeEndpoint)."""
+
+
+def complete(client: Any, method: str, response: Any) -> Any:
+    """``response`` when it has every member the API model marks required;
+    else ``IncompleteResponse``: a rule reading a missing field would see a
+    default (no alarms, zero instances) and pass, so it is a gap instead."""
+    shape = client.meta.service_model.operation_model(_op(client, method)).output_shape
+    required = list(getattr(shape, "required_members", None) or [])
+    if not isinstance(response, dict):
+        raise IncompleteResponse(f"the response is not a structure ({type(response).__name__})")
+    missing = [k for k in required if response.get(k) is None]
+    if missing:
+        raise IncompleteResponse(f"the response lacks {', '.join(missing)}")
+    return response
 
 
 class RegionCollector:
@@ -75,7 +94,7 @@ class RegionCollector:
         ``ok_errors`` are answers (e.g. not found), returned as the exception."""
         c = self.client(service)
         try:
-            return getattr(c, method)(**kw)
+            return complete(c, method, getattr(c, method)(**kw))
         except Exception as e:  # noqa: BLE001 - every fault is a gap, never a crash
             if ok_errors and faults.is_not_found(e, *ok_errors):
                 return e
@@ -89,8 +108,8 @@ class RegionCollector:
         c = self.client(service)
         items: list = []
         try:
-            for page in c.get_paginator(method).paginate(**kw):
-                items.extend(page.get(key) or [])
+            for page in paginate(c, method, **kw):
+                items.extend(complete(c, method, page).get(key) or [])
         except Exception as e:  # noqa: BLE001
             op = _op(c, method)
             prefix = c.meta.service_model.service_name
@@ -198,7 +217,10 @@ class RegionCollector:
 
             r = self._call("sagemaker", "describe_endpoint_config", fail=fail, ok_errors=("ValidationException",),
                            EndpointConfigName=name)
-            if r is None or isinstance(r, Exception):
+            if isinstance(r, Exception):
+                return self._vanished("EndpointConfig", "DescribeEndpointConfig", name, r,
+                                      {x.meta.arn: x.EndpointName for x in users[name]}, [])
+            if r is None:
                 return None
             arn = r["EndpointConfigArn"]
             c = m.EndpointConfig(meta=self.meta("AWS::SageMaker::EndpointConfig", arn),
@@ -235,7 +257,13 @@ class RegionCollector:
 
             r = self._call("sagemaker", "describe_model", fail=fail, ok_errors=("ValidationException",),
                            ModelName=name)
-            if r is None or isinstance(r, Exception):
+            if isinstance(r, Exception):
+                affected = {c.meta.arn: ep.EndpointName for c in users[name] for ep in endpoints
+                            if ep.EndpointConfigName == c.EndpointConfigName}
+                affected.update({ep.meta.arn: ep.EndpointName for c in users[name] for ep in endpoints
+                                 if ep.EndpointConfigName == c.EndpointConfigName})
+                return self._vanished("Model", "DescribeModel", name, r, affected, faults.MODEL_RULES)
+            if r is None:
                 return None
             arn = r["ModelArn"]
             model = m.Model(meta=self.meta("AWS::SageMaker::Model", arn), **described(r, drop=("ModelArn",)))
@@ -246,6 +274,27 @@ class RegionCollector:
         for x in models:
             self.add(x)
         return models
+
+    def _vanished(self, kind: str, op: str, name: str, e: BaseException, users: dict[str, Any],
+                  rules: list[str]) -> Any:
+        """A model or endpoint config deleted behind an endpoint that stays
+        InService (AWS allows it). It stays in the inventory by name, every
+        verdict on it unknown, and so are the verdicts on what uses it that
+        need it: a gap naming it, never a resource that silently is not there."""
+        cls, cfn, word, seg = {
+            "Model": (m.Model, "AWS::SageMaker::Model", "model", "model"),
+            "EndpointConfig": (m.EndpointConfig, "AWS::SageMaker::EndpointConfig", "endpoint config",
+                               "endpoint-config"),
+        }[kind]
+        arn = f"arn:aws:sagemaker:{self.region}:{self.account}:{seg}/{name.lower()}"
+        endpoints = sorted({str(n) for n in users.values() if n})
+        gone = f"{word} {name} of endpoint {', '.join(endpoints) or '?'} no longer exists"
+        self.out.gaps.append(self._gap("sagemaker", op, e, resource=arn, rules=[], note=gone))
+        for user_arn in users:
+            self.out.gaps.append(self._gap("sagemaker", op, e, resource=user_arn, rules=list(rules), note=gone))
+        res = cls(meta=self.meta(cfn, arn), **{cls.name_prop: name})
+        res.Tags = {}
+        return res
 
     def collect_packages(self, models: list[m.Model]) -> None:
         names = sorted({c.ModelPackageName for x in models for _, c in x.containers()

@@ -18,6 +18,7 @@ from ..models.gaps import CoverageGap
 from . import faults
 from .account import ACCOUNT_KINDS, AccountCollector
 from .collect import Collected, RegionCollector, RegionUnavailable
+from .paging import paginate
 from .session import Credentials, SessionFactory
 
 
@@ -75,7 +76,7 @@ def resolve_accounts(factory: SessionFactory, scope: Scope) -> list[Account]:
         try:
             org = factory.client(factory.session(home), "organizations", home)
             own = _caller_account(factory, home, None)
-            listed = [a for page in org.get_paginator("list_accounts").paginate() for a in page.get("Accounts") or []]
+            listed = [a for page in paginate(org, "list_accounts") for a in page.get("Accounts") or []]
         except Exception as e:  # noqa: BLE001 - denied, not in an organization, unreachable
             # an audit that saw nothing cannot pass: the whole organization is one gap (SM001)
             return [Account(id=None, error=faults.gap(None, None, "organizations", "ListAccounts", e, rules=[],

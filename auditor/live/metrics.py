@@ -14,6 +14,7 @@ from typing import Any
 from ..models import resources as m
 from ..models.gaps import CoverageGap
 from . import faults
+from .paging import paginate
 from .shape import iso
 
 MAX_QUERIES = 500
@@ -87,8 +88,8 @@ class MetricPlan:
         status: dict[str, str] = {}
         cw = col.client("cloudwatch")
         try:
-            for page in cw.get_paginator("get_metric_data").paginate(
-                    MetricDataQueries=queries, StartTime=start, EndTime=end, ScanBy="TimestampAscending"):
+            for page in paginate(cw, "get_metric_data", MetricDataQueries=queries, StartTime=start, EndTime=end,
+                                 ScanBy="TimestampAscending"):
                 for r in page.get("MetricDataResults") or []:
                     ts, vs = data.setdefault(r["Id"], ([], []))
                     ts.extend(iso(t) for t in r.get("Timestamps") or [])

@@ -68,3 +68,126 @@ def test_malformed_role_is_a_usage_error(capsys, args, fragment):
 
     r = run_cli(capsys, "audit", "--region", REGION, *args)
     assert r.code == 2 and fragment in r.err and "internal error" not in r.err
+
+
+# -- item 1: a model or endpoint config deleted behind an InService endpoint ---------------------------
+
+def test_deleted_model_is_a_gap_and_its_verdicts_unknown(aws):
+    make_endpoint("ep", instances=1, image="docker.io/library/nginx:latest")  # SM101 fails on this model
+    before = run_audit()
+    assert [f.outcome for f in findings(before, "SM101", "ep-model")] == ["fail"]
+    client("sagemaker").delete_model(ModelName="ep-model")  # AWS allows it; the endpoint stays InService
+    result = run_audit()
+    gaps = [g for g in result.doc.gaps if g.operation == "DescribeModel"]
+    assert gaps and all("model ep-model of endpoint ep no longer exists" in g.message for g in gaps)
+    assert {g.resource.rsplit(":", 1)[-1] for g in gaps} == {"model/ep-model", "endpoint-config/ep-config",
+                                                                "endpoint/ep"}
+    for rule in ("SM101", "SM102", "SM103"):
+        (f,) = findings(result, rule, "ep-model")
+        assert f.outcome == "unknown" and "model ep-model of endpoint ep no longer exists" in f.message, f.message
+    # SM201 on the endpoint config reads the model's subnets: unknown too, not a pass
+    assert {f.outcome for f in findings(result, "SM201", "ep-config")} == {"unknown"}
+
+
+def test_deleted_endpoint_config_is_a_gap_and_every_verdict_on_the_endpoint_unknown(aws):
+    make_endpoint("ep", instances=1)
+    client("sagemaker").delete_endpoint_config(EndpointConfigName="ep-config")
+    result = run_audit()
+    gaps = [g for g in result.doc.gaps if g.operation == "DescribeEndpointConfig"]
+    assert gaps and all("endpoint config ep-config of endpoint ep no longer exists" in g.message for g in gaps)
+    (f,) = findings(result, "SM201", "ep-config")
+    assert f.outcome == "unknown"
+    on_endpoint = findings(result, resource="ep")
+    assert on_endpoint and {f.outcome for f in on_endpoint} == {"unknown"}
+
+
+# -- item 2: a response without the fields a rule reads ------------------------------------------------
+
+def _empty_describe(operation):
+    def hook(session):
+        def after_call(model=None, parsed=None, **_):
+            if model.name == operation:
+                for k in list(parsed):
+                    if k != "ResponseMetadata":
+                        del parsed[k]
+        session.events.register("after-call", after_call)
+    return hook
+
+
+def test_empty_describe_endpoint_is_a_gap_not_a_pass(aws):
+    from datetime import datetime, timedelta, timezone
+
+    from .live_helpers import backdate
+
+    make_endpoint("idle", instances=2)
+    backdate("idle", 30)
+    before = run_audit(now=datetime.now(timezone.utc) + timedelta(minutes=1))
+    assert [f.outcome for f in findings(before, "SM502", "idle")] == ["fail"]
+    result = run_audit(hooks=[_empty_describe("DescribeEndpoint")],
+                       now=datetime.now(timezone.utc) + timedelta(minutes=1))
+    (g,) = [g for g in result.doc.gaps if g.operation == "DescribeEndpoint"]
+    assert g.error == "IncompleteResponse" and "lacks EndpointName, EndpointArn" in g.message
+    assert [f.outcome for f in findings(result, "SM502", "idle")] == ["unknown"]
+
+
+@pytest.mark.parametrize("operation,rule,resource", [
+    ("DescribeEndpointConfig", "SM201", "ep-config"),
+    ("DescribeModel", "SM101", "ep-model"),
+])
+def test_any_response_missing_required_members_is_a_gap(aws, operation, rule, resource):
+    # (the API model says which members a response always has; DescribeAlarms has none: an empty
+    # answer there means no alarms, which fails SM301 rather than passing it)
+    make_endpoint("ep", instances=1, image="docker.io/library/nginx:latest")
+    result = run_audit(hooks=[_empty_describe(operation)])
+    assert any(g.operation == operation and g.error == "IncompleteResponse" for g in result.doc.gaps)
+    assert {f.outcome for f in findings(result, rule, resource)} <= {"unknown"}
+
+
+# -- item 6: a NextToken that never ends --------------------------------------------------------------
+
+def _endless(operation, key, cycle=None, token_key="NextToken"):
+    """``operation`` answers every page with no items and a next token: new
+    ones forever, or ``cycle`` tokens over and over."""
+    from botocore.awsrequest import AWSResponse
+
+    def hook(session):
+        counter = {"n": 0}
+
+        def before_call(model=None, **_):
+            if model.name != operation:
+                return None
+            counter["n"] += 1
+            token = cycle[counter["n"] % len(cycle)] if cycle else f"t{counter['n']}"
+            return AWSResponse("https://example.invalid", 200, {}, None), {key: [], token_key: token}
+        session.events.register("before-call", before_call)
+        hook.calls = counter
+    return hook
+
+
+@pytest.mark.parametrize("operation,key,token_key,rule", [
+    ("ListEndpoints", "Endpoints", "NextToken", None),
+    ("DescribeAlarms", "MetricAlarms", "NextToken", "SM301"),
+    ("GetResources", "ResourceTagMappingList", "PaginationToken", None),
+    ("DescribeLogGroups", "logGroups", "nextToken", "SM301"),
+])
+@pytest.mark.parametrize("cycle", [None, ["a", "b", "c"]])
+def test_endless_pagination_is_capped_and_a_gap(aws, monkeypatch, operation, key, token_key, rule, cycle):
+    from auditor.live import paging
+
+    monkeypatch.setattr(paging, "MAX_PAGES", 50)
+    make_endpoint("ep", instances=1)
+    hook = _endless(operation, key, cycle, token_key)
+    result = run_audit(hooks=[hook])
+    assert hook.calls["n"] <= 51
+    why = "returned a next token it had returned before" if cycle else "still returned a next token after 50 pages"
+    if operation == "ListEndpoints":  # nothing in the region can be seen: an error finding
+        (f,) = findings(result, "SM001")
+        assert "EndlessPagination" in f.message and why in f.message
+        return
+    if operation == "GetResources":  # tags in bulk failed: read per resource instead, as for AccessDenied
+        assert result.operations.get("sagemaker:ListTags", 0) >= 1
+        assert findings(result, resource="ep")
+        return
+    (g,) = [g for g in result.doc.gaps if g.operation == operation and g.error == "EndlessPagination"]
+    assert why in g.message
+    assert {f.outcome for f in findings(result, rule, "ep")} == {"unknown"}
