@@ -98,6 +98,8 @@ def _static_calls() -> set[tuple[str, str]]:
                 calls.add((svc, method))
             for method in re.findall(rf'\b{var}\.get_paginator\("(\w+)"\)', src):
                 calls.add((svc, method))
+            for method in re.findall(rf'\bpaginate\({var},\s*"(\w+)"', src):  # live/paging.py
+                calls.add((svc, method))
         if "JOB_DEFINITION_OPS" in src:
             calls |= {("sagemaker", m) for m in re.findall(r'"(describe_\w+_job_definition)"', src)}
     return calls
