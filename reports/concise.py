@@ -7,6 +7,7 @@ unless ``--quiet``."""
 from __future__ import annotations
 
 from .text import COLORS, RESET, summary_line
+from .visible import visible_all
 
 
 def line(f) -> str:
@@ -22,6 +23,7 @@ def line(f) -> str:
 
 
 def render(doc, color: bool = False, quiet: bool = False, baseline=None, **_options) -> str:
+    doc, baseline = visible_all(doc), visible_all(baseline)  # values from templates: no control characters
     out = []
     for f in doc.findings:
         if f.suppression:

@@ -14,7 +14,7 @@ from auditor.loaders.marked import MAX_INT_DIGITS
 
 from .helpers import GOOD, by_rule, run_cli, run_proc
 
-FORMATS = ("text", "json", "sarif", "html", "junit", "markdown")
+FORMATS = ("text", "json", "sarif", "html", "junit", "markdown", "concise")
 
 
 def _scan(capsys, tmp_path, name: str, content: str | bytes, *extra: str):
@@ -211,7 +211,7 @@ def _hostile_template(s: str) -> str:
         "PrimaryContainer": {"Image": "evil" + s + ":latest"}}}}})
 
 
-@pytest.mark.parametrize("fmt", ["text", "markdown"])
+@pytest.mark.parametrize("fmt", ["text", "markdown", "concise"])
 @pytest.mark.parametrize("kind", sorted(HOSTILE))
 def test_control_characters_are_escaped_in_text_and_markdown(tmp_path, capsys, kind, fmt):
     s = HOSTILE[kind]
