@@ -107,7 +107,7 @@ BAD_SNAPSHOTS = {
     "facts-list": (_set(("facts",), [1]), "snapshot 'facts' must be a mapping, not list"),
     "facts-str": (_set(("facts",), "x"), "snapshot 'facts' must be a mapping, not str"),
     "metric-item": (_set(("metrics", 0), "x"), "snapshot metrics[0]"),
-    "gap-item": (_set(("gaps",), [{"rules": 5}]), "snapshot gaps[0].rules"),
+    "gap-item": (_set(("gaps",), ["not a gap"]), "snapshot gaps[0]"),
 }
 
 
@@ -127,7 +127,7 @@ def test_malformed_snapshot_is_an_input_finding(tmp_path, capsys, case):
 
 def test_unreadable_gap_in_snapshot_keeps_verdicts_unknown(tmp_path, capsys):
     # the snapshot's SM502 fail must not turn into a pass because its gap list is damaged
-    text = _mutate(_set(("gaps",), [{"rules": 5}]))
+    text = _mutate(_set(("gaps",), ["not a gap"]))
     (tmp_path / "snap.json").write_text(text)
     r = run_cli(capsys, "scan", str(tmp_path / "snap.json"), "-f", "json", "--rule", "SM502")
     assert by_rule(r.doc, "SM502") and all(f["outcome"] == "unknown" for f in by_rule(r.doc, "SM502"))
