@@ -225,10 +225,7 @@ class RegionCollector:
 
             r = self._call("sagemaker", "describe_endpoint_config", fail=fail, ok_errors=("ValidationException",),
                            EndpointConfigName=name)
-            if isinstance(r, Exception):
-                return self._vanished("EndpointConfig", "DescribeEndpointConfig", name, r,
-                                      {x.meta.arn: x.EndpointName for x in users[name]}, [])
-            if r is None:
+            if r is None or isinstance(r, Exception):
                 return None
             arn = r["EndpointConfigArn"]
             c = m.EndpointConfig(meta=self.meta("AWS::SageMaker::EndpointConfig", arn),
@@ -265,13 +262,7 @@ class RegionCollector:
 
             r = self._call("sagemaker", "describe_model", fail=fail, ok_errors=("ValidationException",),
                            ModelName=name)
-            if isinstance(r, Exception):
-                affected = {c.meta.arn: ep.EndpointName for c in users[name] for ep in endpoints
-                            if ep.EndpointConfigName == c.EndpointConfigName}
-                affected.update({ep.meta.arn: ep.EndpointName for c in users[name] for ep in endpoints
-                                 if ep.EndpointConfigName == c.EndpointConfigName})
-                return self._vanished("Model", "DescribeModel", name, r, affected, faults.MODEL_RULES)
-            if r is None:
+            if r is None or isinstance(r, Exception):
                 return None
             arn = r["ModelArn"]
             model = m.Model(meta=self.meta("AWS::SageMaker::Model", arn), **described(r, drop=("ModelArn",)))
@@ -282,27 +273,6 @@ class RegionCollector:
         for x in models:
             self.add(x)
         return models
-
-    def _vanished(self, kind: str, op: str, name: str, e: BaseException, users: dict[str, Any],
-                  rules: list[str]) -> Any:
-        """A model or endpoint config deleted behind an endpoint that stays
-        InService (AWS allows it). It stays in the inventory by name, every
-        verdict on it unknown, and so are the verdicts on what uses it that
-        need it: a gap naming it, never a resource that silently is not there."""
-        cls, cfn, word, seg = {
-            "Model": (m.Model, "AWS::SageMaker::Model", "model", "model"),
-            "EndpointConfig": (m.EndpointConfig, "AWS::SageMaker::EndpointConfig", "endpoint config",
-                               "endpoint-config"),
-        }[kind]
-        arn = f"arn:aws:sagemaker:{self.region}:{self.account}:{seg}/{name.lower()}"
-        endpoints = sorted({str(n) for n in users.values() if n})
-        gone = f"{word} {name} of endpoint {', '.join(endpoints) or '?'} no longer exists"
-        self.out.gaps.append(self._gap("sagemaker", op, e, resource=arn, rules=[], note=gone))
-        for user_arn in users:
-            self.out.gaps.append(self._gap("sagemaker", op, e, resource=user_arn, rules=list(rules), note=gone))
-        res = cls(meta=self.meta(cfn, arn), **{cls.name_prop: name})
-        res.Tags = {}
-        return res
 
     def collect_packages(self, models: list[m.Model]) -> None:
         names = sorted({c.ModelPackageName for x in models for _, c in x.containers()

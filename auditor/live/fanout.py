@@ -79,7 +79,7 @@ def resolve_accounts(factory: SessionFactory, scope: Scope) -> list[Account]:
             listed = [a for page in paginate(org, "list_accounts") for a in page.get("Accounts") or []]
         except Exception as e:  # noqa: BLE001 - denied, not in an organization, unreachable
             # an audit that saw nothing cannot pass: the whole organization is one gap (SM001)
-            return [Account(id=None, error=faults.gap(None, None, "organizations", "ListAccounts", e, rules=[],
+            return [Account(id=None, error=faults.gap(None, None, "organizations", "ListAccounts", e,
                                                       note="cannot list the organization's accounts"))]
         for a in listed:
             if a.get("Status", "ACTIVE") != "ACTIVE":
@@ -92,8 +92,7 @@ def resolve_accounts(factory: SessionFactory, scope: Scope) -> list[Account]:
             return [Account(id=None, error=faults.gap(
                 None, None, "organizations", "ListAccounts", NothingToAudit(
                     f"the organization lists {len(listed)} account(s), none of them active: nothing was audited"
-                    if listed else "the organization lists no account: nothing was audited"),
-                rules=[]))]
+                    if listed else "the organization lists no account: nothing was audited")))]
     elif scope.role_arns:
         accounts = [Account(id=arn.split(":")[4] or None, role_arn=arn) for arn in scope.role_arns]
     else:

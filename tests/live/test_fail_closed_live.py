@@ -70,37 +70,6 @@ def test_malformed_role_is_a_usage_error(capsys, args, fragment):
     assert r.code == 2 and fragment in r.err and "internal error" not in r.err
 
 
-# -- item 1: a model or endpoint config deleted behind an InService endpoint ---------------------------
-
-def test_deleted_model_is_a_gap_and_its_verdicts_unknown(aws):
-    make_endpoint("ep", instances=1, image="docker.io/library/nginx:latest")  # SM101 fails on this model
-    before = run_audit()
-    assert [f.outcome for f in findings(before, "SM101", "ep-model")] == ["fail"]
-    client("sagemaker").delete_model(ModelName="ep-model")  # AWS allows it; the endpoint stays InService
-    result = run_audit()
-    gaps = [g for g in result.doc.gaps if g.operation == "DescribeModel"]
-    assert gaps and all("model ep-model of endpoint ep no longer exists" in g.message for g in gaps)
-    assert {g.resource.rsplit(":", 1)[-1] for g in gaps} == {"model/ep-model", "endpoint-config/ep-config",
-                                                                "endpoint/ep"}
-    for rule in ("SM101", "SM102", "SM103"):
-        (f,) = findings(result, rule, "ep-model")
-        assert f.outcome == "unknown" and "model ep-model of endpoint ep no longer exists" in f.message, f.message
-    # SM201 on the endpoint config reads the model's subnets: unknown too, not a pass
-    assert {f.outcome for f in findings(result, "SM201", "ep-config")} == {"unknown"}
-
-
-def test_deleted_endpoint_config_is_a_gap_and_every_verdict_on_the_endpoint_unknown(aws):
-    make_endpoint("ep", instances=1)
-    client("sagemaker").delete_endpoint_config(EndpointConfigName="ep-config")
-    result = run_audit()
-    gaps = [g for g in result.doc.gaps if g.operation == "DescribeEndpointConfig"]
-    assert gaps and all("endpoint config ep-config of endpoint ep no longer exists" in g.message for g in gaps)
-    (f,) = findings(result, "SM201", "ep-config")
-    assert f.outcome == "unknown"
-    on_endpoint = findings(result, resource="ep")
-    assert on_endpoint and {f.outcome for f in on_endpoint} == {"unknown"}
-
-
 # -- item 2: a response without the fields a rule reads ------------------------------------------------
 
 def _empty_describe(operation):
