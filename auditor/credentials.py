@@ -49,19 +49,6 @@ def for_code(code: str) -> str:
     return f"the AWS credentials were not accepted ({code}): {SET}"
 
 
-def check(profile: Optional[str]) -> None:
-    """Fail early, without an API call, when no credentials can be found."""
-    import boto3
-    from botocore.exceptions import BotoCoreError
-
-    try:
-        creds = boto3.Session(profile_name=profile).get_credentials()
-    except BotoCoreError as e:
-        raise CredentialsError(message(e) or f"{e}: {SET}") from None
-    if creds is None:
-        raise CredentialsError(f"no AWS credentials found: {SET}")
-
-
 def check_gaps(gaps) -> None:
     """An audit whose base credentials were refused ends as a usage error,
     not as a report of nothing audited (STS answers first, with the code)."""

@@ -61,7 +61,7 @@ def audit(fmt, output, config_path, fail_on, color, quiet, profile, regions, all
     except ShardError as e:
         raise click.UsageError(str(e)) from None
     if not sandbox:
-        from ..credentials import check
+        from ..live.session import check_credentials as check
 
         check(profile)
     cfg = config_mod.load(config_path)

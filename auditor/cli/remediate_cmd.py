@@ -135,7 +135,7 @@ def remediate(do_apply, yes, rules, endpoints, variant, baseline, to_config, max
     if sandbox and (profile or findings_path):
         raise click.UsageError("--sandbox remediates the demo account; it takes no --profile/--findings")
     if not sandbox:
-        from ..credentials import check
+        from ..live.session import check_credentials as check
 
         check(profile)
     cfg = config_mod.load(config_path)
@@ -202,7 +202,7 @@ def restore(journal_path, yes, continue_on_error, restore_journal, profile, sand
     put weights and instance counts back, remove scaling sm-audit added.
     Entries whose outcome the journal does not know are checked against the
     live state first. The restore is journaled too."""
-    from ..credentials import check
+    from ..live.session import check_credentials as check
     from ..remediation.journal import JournalError, read
 
     try:

@@ -16,6 +16,9 @@ from typing import Any, Callable, Optional
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError
+
+from ..credentials import SET, CredentialsError, message
 
 Hook = Callable[[Any], None]  # called with each new boto3.Session
 
@@ -91,3 +94,13 @@ class SessionFactory:
         sts = self.client(base, "sts", region or base.region_name or "us-east-1")
         r = sts.assume_role(RoleArn=role_arn, RoleSessionName="sm-audit", DurationSeconds=3600)["Credentials"]
         return Credentials(r["AccessKeyId"], r["SecretAccessKey"], r["SessionToken"])
+
+
+def check_credentials(profile: Optional[str]) -> None:
+    """Fail early, without an API call, when no credentials can be found."""
+    try:
+        creds = boto3.Session(profile_name=profile).get_credentials()
+    except BotoCoreError as e:
+        raise CredentialsError(message(e) or f"{e}: {SET}") from None
+    if creds is None:
+        raise CredentialsError(f"no AWS credentials found: {SET}")
