@@ -99,7 +99,8 @@ class Autoscaling(Rule):
     policy = "Autoscaling must be configured for all production endpoints."
     tags = ("availability", "production", "autoscaling")
     targets = ("Endpoint", "EndpointConfig")
-    reads = ("Endpoint", "EndpointConfig", "ScalableTarget", "ScalingPolicy")
+    # a config is judged on its own only when no endpoint uses it (then the endpoint carries the verdict)
+    reads = {"Endpoint": ("EndpointConfig", "ScalableTarget", "ScalingPolicy"), "EndpointConfig": ("Endpoint",)}
     remediation = "apply-autoscaling"
 
     class Params(RuleParams):

@@ -94,7 +94,9 @@ class MonitorAndRollback(Rule):
     policy = "Endpoint configuration must include Model Monitor and AutoRollback."
     tags = ("availability", "observability", "model-monitor")
     targets = ("Endpoint", "EndpointConfig")
-    reads = ("Endpoint", "EndpointConfig", "MonitoringSchedule", "MonitoringJobDefinition", "Alarm")
+    # a config is judged on its own only when no endpoint uses it (then the endpoint carries the verdict)
+    reads = {"Endpoint": ("EndpointConfig", "MonitoringSchedule", "MonitoringJobDefinition", "Alarm"),
+             "EndpointConfig": ("Endpoint",)}
 
     class Params(RuleParams):
         required_monitors: list[str] = ["DataQuality", "ModelQuality", "ModelBias", "ModelExplainability"]

@@ -141,7 +141,8 @@ class Observability(Rule):
     policy = "All endpoints must have comprehensive CloudWatch metrics."
     tags = ("observability", "monitoring")
     targets = ("Endpoint", "EndpointConfig")
-    reads = ("Endpoint", "Alarm", "Dashboard", "LogGroup")
+    # a config is judged on its own only when no endpoint uses it (then the endpoint carries the verdict)
+    reads = {"Endpoint": ("Alarm", "Dashboard", "LogGroup"), "EndpointConfig": ("Endpoint",)}
 
     class Params(RuleParams):
         latency_percentiles: list[str] = ["p50", "p95", "p99"]

@@ -84,7 +84,9 @@ class ModelQuality(Rule):
     policy = "Model quality monitoring must be enabled for production deployments."
     tags = ("observability", "monitoring", "production")
     targets = ("Endpoint", "EndpointConfig")
-    reads = ("Endpoint", "EndpointConfig", "MonitoringSchedule", "MonitoringJobDefinition", "Alarm")
+    # a config is judged on its own only when no endpoint uses it (then the endpoint carries the verdict)
+    reads = {"Endpoint": ("EndpointConfig", "MonitoringSchedule", "MonitoringJobDefinition", "Alarm"),
+             "EndpointConfig": ("Endpoint",)}
 
     class Params(RuleParams):
         monitor_namespaces: list[str] = [

@@ -101,7 +101,8 @@ class AbTesting(Rule):
     policy = "A/B testing must be supported for model updates."
     tags = ("deployment", "monitoring", "production")
     targets = ("Endpoint", "EndpointConfig")
-    reads = ("Endpoint", "EndpointConfig")
+    # a config is judged on its own only when no endpoint uses it (then the endpoint carries the verdict)
+    reads = {"Endpoint": ("EndpointConfig",), "EndpointConfig": ("Endpoint",)}
     remediation = "rollback-variants"
 
     class Params(RuleParams):
