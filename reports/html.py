@@ -180,7 +180,7 @@ def _fix(f: Finding, rule: Any) -> Optional[dict]:
     fix = fixes.suggest(f, rule.params if rule is not None else None, source.is_template(f.location.file))
     if fix is None:
         return None
-    fmt = fixes.file_format(f.location.file or "")
+    fmt = fixes.snippet_format(f)
     return {"title": fix.title, "format": fmt, "text": fixes.render(fix, fmt)}
 
 

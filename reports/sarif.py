@@ -302,7 +302,7 @@ class _Builder:
         if fx is None or fx.replaces is None:
             return None
         region = source.region_text(loc.file, loc.line, loc.column, loc.end_line, loc.end_column)
-        text = fixes.replacement(fx, fixes.file_format(loc.file or ""), region) if region else None
+        text = fixes.replacement(fx, fixes.snippet_format(f), region) if region else None
         if text is None:
             return None
         phys = location["physicalLocation"]
