@@ -335,16 +335,7 @@ class Inventory:
         """Alarms whose EndpointName dimension (or metric-math metrics) name it."""
         out = []
         for a in self._linked("Alarm", _alarm_endpoint_names, endpoint):
-            names = [a.dimension("EndpointName")]
-            if isinstance(a.Metrics, list):
-                for m in a.Metrics:
-                    stat = m.get("MetricStat") if isinstance(m, dict) else None
-                    metric = stat.get("Metric") if isinstance(stat, dict) else None
-                    dims = metric.get("Dimensions") if isinstance(metric, dict) else None
-                    for d in dims if isinstance(dims, list) else []:
-                        if isinstance(d, dict) and d.get("Name") == "EndpointName":
-                            names.append(d.get("Value"))
-            if any(n is not None and endpoint.is_referenced_by(n) for n in names):
+            if any(endpoint.is_referenced_by(n) for n in _alarm_endpoint_values(a)):
                 out.append(a)
         return out
 
@@ -450,6 +441,11 @@ class _RID(str):
 
 
 def _alarm_endpoint_names(a: Any) -> list[Any]:
+    return _alarm_endpoint_values(a) or [_NOTHING]
+
+
+def _alarm_endpoint_values(a: Any) -> list[Any]:
+    """The EndpointName dimension values of an alarm and of its metric-math metrics."""
     names = [a.dimension("EndpointName")]
     if isinstance(a.Metrics, list):
         for m in a.Metrics:
@@ -459,7 +455,7 @@ def _alarm_endpoint_names(a: Any) -> list[Any]:
             for d in dims if isinstance(dims, list) else []:
                 if isinstance(d, dict) and d.get("Name") == "EndpointName":
                     names.append(d.get("Value"))
-    return [n for n in names if n is not None] or [_NOTHING]
+    return [n for n in names if n is not None]
 
 
 _DIMENSION_READERS: dict = {}
