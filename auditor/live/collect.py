@@ -218,14 +218,17 @@ class RegionCollector:
                 users.setdefault(e.EndpointConfigName, []).append(e)
 
         def one(name: str) -> Optional[m.EndpointConfig]:
-            def fail(e: BaseException) -> list:
+            def fail(e: BaseException, note: str = "") -> list:
                 gaps = [self._gap("sagemaker", "DescribeEndpointConfig", e, resource=x.meta.arn,
-                                  note=f"endpoint config {name}") for x in users[name]]
-                return gaps + [self._gap("sagemaker", "DescribeEndpointConfig", e, resource=name)]
+                                  note=note or f"endpoint config {name}") for x in users[name]]
+                return gaps + [self._gap("sagemaker", "DescribeEndpointConfig", e, resource=name, note=note)]
 
             r = self._call("sagemaker", "describe_endpoint_config", fail=fail, ok_errors=("ValidationException",),
                            EndpointConfigName=name)
-            if r is None or isinstance(r, Exception):
+            if isinstance(r, Exception):
+                return self._gone(m.EndpointConfig, "AWS::SageMaker::EndpointConfig", "endpoint-config", name,
+                                  users[name], fail, r)
+            if r is None:
                 return None
             arn = r["EndpointConfigArn"]
             c = m.EndpointConfig(meta=self.meta("AWS::SageMaker::EndpointConfig", arn),
@@ -249,20 +252,24 @@ class RegionCollector:
                     users.setdefault(v.ModelName, []).append(c)
 
         def one(name: str) -> Optional[m.Model]:
-            def fail(e: BaseException) -> list:
-                gaps = [self._gap("sagemaker", "DescribeModel", e, resource=name)]
+            def fail(e: BaseException, note: str = "") -> list:
+                gaps = [self._gap("sagemaker", "DescribeModel", e, resource=name, note=note)]
                 for c in users[name]:
                     gaps.append(self._gap("sagemaker", "DescribeModel", e, resource=c.meta.arn,
-                                          note=f"model {name}"))
+                                          note=note or f"model {name}"))
                     for ep in endpoints:
                         if ep.EndpointConfigName == c.EndpointConfigName:
                             gaps.append(self._gap("sagemaker", "DescribeModel", e, resource=ep.meta.arn,
-                                                  note=f"model {name}"))
+                                                  note=note or f"model {name}"))
                 return gaps
 
             r = self._call("sagemaker", "describe_model", fail=fail, ok_errors=("ValidationException",),
                            ModelName=name)
-            if r is None or isinstance(r, Exception):
+            if isinstance(r, Exception):
+                names = {c.EndpointConfigName for c in users[name]}
+                return self._gone(m.Model, "AWS::SageMaker::Model", "model", name,
+                                  [ep for ep in endpoints if ep.EndpointConfigName in names], fail, r)
+            if r is None:
                 return None
             arn = r["ModelArn"]
             model = m.Model(meta=self.meta("AWS::SageMaker::Model", arn), **described(r, drop=("ModelArn",)))
@@ -273,6 +280,22 @@ class RegionCollector:
         for x in models:
             self.add(x)
         return models
+
+    def _gone(self, cls: type, cfn_type: str, segment: str, name: str, endpoints: list[m.Endpoint],
+              fail: Callable[..., list[CoverageGap]], e: BaseException) -> m.Resource:
+        """A model or endpoint config an endpoint names answered not found: it
+        was deleted behind an endpoint that stays InService (AWS allows it).
+        Its gaps are those of a failed describe (on it, by name, and on what
+        uses it, for its kind), noting it no longer exists; it stays in the
+        inventory by name only, so its own verdicts are unknown, not absent."""
+        word = segment.replace("-", " ")
+        users = ", ".join(sorted({str(ep.EndpointName) for ep in endpoints})) or "?"
+        self.out.gaps.extend(fail(e, f"{word} {name} of endpoint {users} no longer exists"))
+        arn = f"arn:aws:sagemaker:{self.region}:{self.account}:{segment}/{name.lower()}"
+        res = cls(meta=self.meta(cfn_type, arn),
+                  **{cls.name_prop: name})
+        res.Tags = {}
+        return res
 
     def collect_packages(self, models: list[m.Model]) -> None:
         names = sorted({c.ModelPackageName for x in models for _, c in x.containers()
