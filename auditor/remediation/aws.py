@@ -16,6 +16,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict
 
+from ..live.paging import paginate
+
 NAMESPACE = "sagemaker"
 DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 _RETRIES = Config(retries={"max_attempts": 3, "mode": "standard"})
@@ -120,19 +122,15 @@ def describe_model(sm: Any, name: str) -> Optional[dict[str, Any]]:
 
 def tags_of(sm: Any, arn: str) -> dict[str, str]:
     out: dict[str, str] = {}
-    kw: dict[str, Any] = {"ResourceArn": arn}
-    while True:
-        page = sm.list_tags(**kw)
+    for page in paginate(sm, "list_tags", ResourceArn=arn):
         for t in page.get("Tags", []):
             out[t["Key"]] = t["Value"]
-        if not page.get("NextToken"):
-            return dict(sorted(out.items()))
-        kw["NextToken"] = page["NextToken"]
+    return dict(sorted(out.items()))
 
 
 def list_endpoint_names(sm: Any) -> list[str]:
     names = []
-    for page in sm.get_paginator("list_endpoints").paginate():
+    for page in paginate(sm, "list_endpoints"):
         names += [e["EndpointName"] for e in page.get("Endpoints", [])]
     return sorted(names)
 
@@ -179,18 +177,14 @@ def variant_scaling(aas: Any, endpoint: str, variant: str) -> dict[str, Any]:
     target = _clean(targets[0], TARGET_KEYS) if targets else None
     policies = []
     if target is not None:
-        kw: dict[str, Any] = {"ServiceNamespace": NAMESPACE, "ResourceId": rid, "ScalableDimension": DIMENSION}
-        while True:
-            page = aas.describe_scaling_policies(**kw)
+        for page in paginate(aas, "describe_scaling_policies", ServiceNamespace=NAMESPACE, ResourceId=rid,
+                             ScalableDimension=DIMENSION):
             for p in page.get("ScalingPolicies", []):
                 c = _clean(p, POLICY_KEYS)
                 tt = c.get("TargetTrackingScalingPolicyConfiguration")
                 if tt:  # AWS adds these on read; they are not part of what one puts
                     tt.pop("Alarms", None)
                 policies.append(c)
-            if not page.get("NextToken"):
-                break
-            kw["NextToken"] = page["NextToken"]
     policies.sort(key=lambda p: p["PolicyName"])
     return {"ResourceId": rid, "ScalableTarget": target, "Policies": policies}
 
@@ -247,7 +241,7 @@ def alarms_in_alarm(cw: Any) -> dict[str, list[dict[str, Any]]]:
     dimensions Endpoint and MonitoringSchedule) are endpoint-wide: Monitor
     names their schedule (or namespace)."""
     out: dict[str, list[dict[str, Any]]] = {}
-    for page in cw.get_paginator("describe_alarms").paginate(StateValue="ALARM"):
+    for page in paginate(cw, "describe_alarms", StateValue="ALARM"):
         for a in page.get("MetricAlarms", []):
             dims = {d["Name"]: d["Value"] for d in a.get("Dimensions", [])}
             namespaces = {a.get("Namespace")}
@@ -281,7 +275,7 @@ def endpoint_config_history(ct: Any, now: datetime) -> dict[str, list[tuple[date
     for name in ("CreateEndpoint", "UpdateEndpoint"):
         kw: dict[str, Any] = {"LookupAttributes": [{"AttributeKey": "EventName", "AttributeValue": name}],
                               "StartTime": now - timedelta(days=HISTORY_DAYS), "EndTime": now}
-        for page in ct.get_paginator("lookup_events").paginate(**kw):
+        for page in paginate(ct, "lookup_events", **kw):
             for e in page.get("Events", []):
                 try:
                     detail = json.loads(e.get("CloudTrailEvent") or "{}")

@@ -263,16 +263,20 @@ def read(path: os.PathLike | str) -> tuple[list[Entry], list[str]]:
 def _s3_records(url: str, bucket: str, prefix: str) -> list[tuple[str, bytes, bool]]:
     from botocore.exceptions import ClientError
 
+    from ..live.paging import EndlessPagination, paginate
+
     s3 = _s3()
     keys: list[str] = []
     try:
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for page in paginate(s3, "list_objects_v2", Bucket=bucket, Prefix=prefix):
             keys += [o["Key"] for o in page.get("Contents", []) if o["Key"].endswith(".json")]
         return [(f"s3://{bucket}/{k}", s3.get_object(Bucket=bucket, Key=k)["Body"].read(), False)
                 for k in sorted(keys)]
     except ClientError as e:
         err = e.response.get("Error", {})
         raise JournalError(f"{url}: cannot read journal: {err.get('Code')}: {err.get('Message')}") from None
+    except EndlessPagination as e:
+        raise JournalError(f"{url}: cannot read journal: {e}") from None
 
 
 def _action_problem(rec: dict[str, Any]) -> Optional[str]:

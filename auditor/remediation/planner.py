@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Optional
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
+from ..live.paging import EndlessPagination
 from . import aws
 from .base import Action, ActionOptions, Change, Context, Skip, Target, load_actions
 
@@ -297,7 +298,7 @@ def build_plan(ctx: Context, findings: Iterable["Finding"], *, run_id: str,
             try:
                 items = list(act.plan(ctx, [t]))
             except Exception as e:  # noqa: BLE001 - one resource's failure does not hide the others
-                if not isinstance(e, (ClientError, BotoCoreError)):
+                if not isinstance(e, (ClientError, BotoCoreError, EndlessPagination)):
                     raise
                 items = [Skip(name, t.endpoint, t.account, t.region, f"cannot plan: {aws.describe_error(e)}")]
             for item in items:

@@ -199,3 +199,28 @@ def _same(now, start):
         return s
     assert strip(now) == strip(start)
     return True
+
+
+@pytest.mark.parametrize("cycle", [None, ["a", "b"]])
+def test_endless_alarm_pages_are_capped_and_the_endpoint_is_not_planned(moto_server, make_ctx, monkeypatch, cycle):
+    # remediation pages through the same bounded paginator as the audit
+    from botocore.awsrequest import AWSResponse
+
+    from auditor.live import paging
+
+    monkeypatch.setattr(paging, "MAX_PAGES", 20)
+    make_endpoint("ab", variants=(("blue", 1, 0.5), ("green", 1, 0.5)))
+    calls = {"n": 0}
+
+    def endless(model=None, **_):
+        calls["n"] += 1
+        token = cycle[calls["n"] % len(cycle)] if cycle else f"t{calls['n']}"
+        return AWSResponse("https://example.invalid", 200, {}, None), {"MetricAlarms": [], "NextToken": token}
+
+    ctx = make_ctx(hooks=[("before-call.cloudwatch.DescribeAlarms", endless)])
+    plan = build_plan(ctx, [], run_id="r", regions=[REGION])
+    assert calls["n"] <= 21 and plan.changes == []
+    [skip] = [s for s in plan.skipped if s.name == "ab"]
+    why = "returned a next token it had returned before" if cycle else "still returned a next token after 20 pages"
+    assert skip.action == "rollback-variants"
+    assert skip.reason.startswith("cannot plan: EndlessPagination: DescribeAlarms ") and why in skip.reason
