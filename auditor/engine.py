@@ -6,6 +6,10 @@ locations, and keep going when a rule breaks.
   ``targets``, ``reads`` and ``metrics`` declarations) makes the verdict on
   that resource ``unknown``, with the gap's reason: missing data is never a
   pass, for built-in and third-party rules alike.
+* A list the rule iterated over although it is unknown (a variant list
+  built by a loop over an unknown variable) makes the verdict ``unknown``,
+  naming the list (``values.unknown_items``): no silent pass over items
+  nobody could see.
 * A rule that raises becomes an ``error`` finding for that rule and resource.
 * Scenario inventories of one template (undecidable conditions) are merged:
   a finding present in every scenario carries no scenario label.
@@ -21,8 +25,8 @@ from .inventory import Inventory
 from .loaders.errors import InputProblem
 from .models.findings import Evaluation, Finding, Location, ResourceRef
 from .models.resources import Resource
-from .rulebase import RuleContext, Fail, Note, Rule, Undecided
-from .values import to_jsonable
+from .rulebase import RuleContext, Fail, Note, Rule, Undecided, require
+from .values import to_jsonable, unknown_lists, why_unknown
 from .vocabulary import LEVELS, OUTCOME_RANK
 
 INPUT_RULE = "SM001"
@@ -244,6 +248,23 @@ def _gap(inv: Inventory, rule: Rule, res: Resource) -> Optional[Undecided]:
     return Undecided((), f"cannot verify {rule.id} for {res.label}: {gaps[0].reason}")
 
 
+def unread_lists(skipped: list, said: list, checked: Optional[Resource] = None) -> list[Undecided]:
+    """The unknown verdicts for the unknown lists a rule iterated over
+    (``skipped``: (owner, path, what, value)), each list once, except where
+    the rule's own results (``said``: (checked resource, result)) already
+    hold an unknown at that path of that resource or naming the same reason."""
+    told = [r for _, r in said if isinstance(r, Undecided)]
+    done = {((r.resource or res).key, tuple(r.path or ())) for res, r in said if isinstance(r, Undecided)}
+    out = []
+    for owner, path, what, value in skipped:
+        why = why_unknown(value)
+        if (owner.key, path) in done or any(why in r.message for r in told):
+            continue
+        done.add((owner.key, path))
+        out.append(require(value, path, what, resource=owner if owner is not checked else None))
+    return out
+
+
 def evaluate(inv: Inventory, rules: list[Rule], ctx_factory) -> tuple[list[Finding], list[Evaluation]]:
     """Run ``rules`` over ``inv``. ``ctx_factory(rule)`` builds each rule's RuleContext."""
     findings: list[Finding] = []
@@ -264,10 +285,12 @@ def evaluate(inv: Inventory, rules: list[Rule], ctx_factory) -> tuple[list[Findi
             for res in inv.of(kind):
                 col.outcomes.setdefault(res.key, "pass")
                 try:
-                    results = list(rule.check(res, ctx))
+                    with unknown_lists() as skipped:
+                        results = list(rule.check(res, ctx))
                 except Exception as e:  # noqa: BLE001
                     col.crashed(res, e)
                     continue
+                results += unread_lists(skipped, [(res, r) for r in results], res)
                 gap = _gap(inv, rule, res)
                 if gap is not None:
                     results = [gap]
@@ -277,7 +300,10 @@ def evaluate(inv: Inventory, rules: list[Rule], ctx_factory) -> tuple[list[Findi
                     except Exception as e:  # noqa: BLE001
                         col.crashed(res, e)
         try:
-            for res, r in rule.check_inventory(ctx):
+            with unknown_lists() as skipped:
+                pairs = list(rule.check_inventory(ctx))
+            pairs += [(u.resource, u) for u in unread_lists(skipped, pairs)]
+            for res, r in pairs:
                 col.outcomes.setdefault(res.key, "pass")
                 col.add(res, _gap(inv, rule, res) or r)
         except Exception as e:  # noqa: BLE001

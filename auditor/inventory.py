@@ -141,7 +141,7 @@ class Inventory:
     def configs_using(self, model: Model) -> list[EndpointConfig]:
         out = []
         for c in self._linked("EndpointConfig", _variant_models, model):
-            if any(model.is_referenced_by(v.ModelName) for _, v in c.all_variants()):
+            if any(model.is_referenced_by(v.ModelName) for _, v in c.known_variants()):
                 out.append(c)
         return out
 
@@ -433,7 +433,7 @@ def _component_models(c: Any) -> list[Any]:
 
 
 def _variant_models(c: Any) -> list[Any]:
-    return [v.ModelName for _, v in c.all_variants()]
+    return [v.ModelName for _, v in c.known_variants()]
 
 
 class _RID(str):

@@ -20,7 +20,9 @@ the helpers below.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, Iterable, Iterator
 
 
 class Unknown:
@@ -280,3 +282,34 @@ def from_jsonable(v: Any) -> Any:
     if isinstance(v, list):
         return [from_jsonable(x) for x in v]
     return v
+
+
+# -- lists that are themselves unknown -----------------------------------------
+# A loop over an unknown list sees no items, which would read as "nothing
+# fails": a silent pass. The accessors that hand lists to rules
+# (``EndpointConfig.variants()`` ...) report the unknown list here instead, and
+# the engine turns every report made while a rule checks a resource into an
+# unknown verdict naming the list and why (``engine.unread_lists``). Rules
+# need no code for it; one that already said so at that path is not told twice.
+_SKIPPED: ContextVar[Any] = ContextVar("sm_audit_unknown_lists", default=None)
+
+
+def unknown_items(owner: Any, path: tuple, what: str, value: Any) -> list:
+    """The items of a list that is unknown (``value``): none, reported to the
+    verdict being made (``owner``: the resource holding it; ``what``: the
+    list in words, e.g. "production variants of endpoint config C")."""
+    skipped = _SKIPPED.get()
+    if skipped is not None:
+        skipped.append((owner, path, what, value))
+    return []
+
+
+@contextmanager
+def unknown_lists() -> Iterator[list]:
+    """Collect the unknown lists iterated inside the block: (owner, path, what, value)."""
+    skipped: list = []
+    token = _SKIPPED.set(skipped)
+    try:
+        yield skipped
+    finally:
+        _SKIPPED.reset(token)

@@ -124,6 +124,10 @@ class ArtifactVersioning(Rule):
             return
         spec = pkg.InferenceSpecification
         conts = getattr(spec, "Containers", None) if spec is not None and is_known(spec) else spec
+        if (undecided := require(conts, ("InferenceSpecification", "Containers"),
+                                 f"containers of model package {pkg.label}", resource=pkg)):
+            yield undecided
+            return
         for i, pc in enumerate(conts if isinstance(conts, list) else []):
             url = pc.get("ModelDataUrl") if isinstance(pc, dict) else None
             if url is not None:

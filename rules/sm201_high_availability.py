@@ -119,7 +119,7 @@ class HighAvailability(Rule):
                 yield Fail(path + field, f"variant {vname} {how}; production needs at least "
                                          f"{self.params.min_instances}",
                            data={"variant": vname, "current": int(n), "wanted": self.params.min_instances})
-        for path, v in res.shadow_variants():
+        for path, v in res.shadow_variants(decides=False):
             yield Note(path, f"shadow variant {display(v.VariantName)} serves no caller: high availability does "
                              "not apply")
         yield from self._zones(res, ctx)

@@ -224,6 +224,11 @@ class AbTesting(Rule):
             if isinstance(config, Unknown):
                 return _Verdict(None, ("EndpointConfigName",), f"cannot tell how endpoint {ep} splits traffic: "
                                 f"{config.reason}")
+            pv = config.ProductionVariants if config is not None else None
+            if pv is not None and not is_known(pv):  # no variants seen is not "no variants"
+                return _Verdict(None, ("ProductionVariants",), f"cannot tell how endpoint {ep} splits traffic: the "
+                                f"production variants of {config.label} cannot be determined ({why_unknown(pv)})",
+                                resource=config)
             return None
         unknown = [v for v in variants if not is_known(v[3]) or as_number(v[3]) is None]
         if unknown:

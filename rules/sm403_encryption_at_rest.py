@@ -271,13 +271,9 @@ class EncryptionAtRest(Rule):
                          f"customer managed KMS key (KMSMasterKeyID)")
 
     def _config(self, cfg, ctx):
-        related = [cfg, *ctx.inv.endpoints_using(cfg)]
-        for _, v in cfg.variants():
-            m = ctx.inv.model_of(v, cfg)
-            if m is not None and not isinstance(m, Unknown):
-                related.append(m)
         wanted: list[tuple[tuple, Any, str]] = []  # (path, key value, what it encrypts)
-        exempt = self._local_storage(cfg)
+        # the variants are read only when a verdict needs them (an unknown list makes it unknown)
+        exempt = self._local_storage(cfg) if key_state(cfg.KmsKeyId) != "customer" else False
         if exempt is not True:
             wanted.append((("KmsKeyId",), cfg.KmsKeyId, "ML storage volumes"))
         dc = cfg.DataCaptureConfig
@@ -296,6 +292,11 @@ class EncryptionAtRest(Rule):
         missing = [(p, k, what, key_state(k)) for p, k, what in wanted if key_state(k) != "customer"]
         if not missing:
             return
+        related = [cfg, *ctx.inv.endpoints_using(cfg)]
+        for _, v in cfg.variants():
+            m = ctx.inv.model_of(v, cfg)
+            if m is not None and not isinstance(m, Unknown):
+                related.append(m)
         need = self._needs_kms(ctx, related, [cfg])
         if need is None:
             return
@@ -318,7 +319,9 @@ class EncryptionAtRest(Rule):
     def _local_storage(self, cfg) -> Any:
         """True when a variant runs on an instance type with local NVMe
         storage (KmsKeyId cannot be set), False, or an Unknown."""
-        undecided = None
+        pv = cfg.ProductionVariants
+        undecided = None if is_known(pv) else Unknown(f"its production variants cannot be determined "
+                                                      f"({why_unknown(pv)})")
         families = set(self.params.local_storage_families)
         for _, v in cfg.variants():
             t = v.InstanceType

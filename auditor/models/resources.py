@@ -16,7 +16,7 @@ from typing import Annotated, Any, ClassVar, Iterator, Optional, Union
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 from pydantic_core import core_schema
 
-from ..values import UNKNOWN_TYPES, Sym, Unknown, from_jsonable, same, to_jsonable
+from ..values import UNKNOWN_TYPES, Sym, Unknown, from_jsonable, same, to_jsonable, unknown_items
 
 
 def _check_unknown(v: Any) -> Any:
@@ -341,18 +341,36 @@ class EndpointConfig(Resource):
     VpcConfig: Maybe(VpcConfigSpec) = None
 
     def variants(self) -> list[tuple[tuple, ProductionVariant]]:
-        if isinstance(self.ProductionVariants, list):
-            return [(("ProductionVariants", i), v) for i, v in enumerate(self.ProductionVariants)]
-        return []
+        """(path, variant) for every production variant. When the list itself
+        is unknown there are none, and the verdict being made turns unknown
+        (``values.unknown_items``): no rule passes over variants it never saw."""
+        return self._list("ProductionVariants", "production variants")
 
-    def shadow_variants(self) -> list[tuple[tuple, ProductionVariant]]:
-        if isinstance(self.ShadowProductionVariants, list):
-            return [(("ShadowProductionVariants", i), v) for i, v in enumerate(self.ShadowProductionVariants)]
-        return []
+    def shadow_variants(self, decides: bool = True) -> list[tuple[tuple, ProductionVariant]]:
+        """As ``variants()``; ``decides`` False when the caller's verdict does
+        not depend on the shadows (an unknown list then changes nothing)."""
+        return self._list("ShadowProductionVariants", "shadow variants", decides)
 
     def all_variants(self) -> list[tuple[tuple, ProductionVariant]]:
         """Production then shadow variants: everything that runs a model."""
         return self.variants() + self.shadow_variants()
+
+    def known_variants(self) -> list[tuple[tuple, ProductionVariant]]:
+        """Every variant that is known (indexes: they report nothing)."""
+        out = []
+        for attr in ("ProductionVariants", "ShadowProductionVariants"):
+            vs = getattr(self, attr)
+            if isinstance(vs, list):
+                out += [((attr, i), v) for i, v in enumerate(vs)]
+        return out
+
+    def _list(self, attr: str, words: str, decides: bool = True) -> list[tuple[tuple, ProductionVariant]]:
+        vs = getattr(self, attr)
+        if isinstance(vs, list):
+            return [((attr, i), v) for i, v in enumerate(vs)]
+        if isinstance(vs, UNKNOWN_TYPES) and decides:
+            return unknown_items(self, (attr,), f"the {words} of endpoint config {self.label}", vs)
+        return []
 
 
 class CanarySizeSpec(Part):
@@ -656,6 +674,8 @@ class IamPolicy(Resource):
             return [(("PolicyDocument", "Statement"), st)]
         if isinstance(st, list):
             return [(("PolicyDocument", "Statement", i), s) for i, s in enumerate(st)]
+        if isinstance(st, UNKNOWN_TYPES):  # the verdict that reads them is unknown
+            return unknown_items(self, ("PolicyDocument", "Statement"), f"the statements of policy {self.label}", st)
         return []
 
 

@@ -431,7 +431,7 @@ def _dynamic(b: Block, scope: Scope) -> Any:
         it = b.body.attrs["iterator"].expr[1]
     coll = safe_eval(fe.expr, scope)
     if isinstance(coll, UNKNOWN_TYPES):
-        return Unknown(f"dynamic block {name}: for_each = {fe.text} cannot be determined ({coll.describe()})")
+        return Unknown(f"dynamic block {name} iterates over {fe.text}: {coll.describe()}")
     if coll is None:
         return []
     pairs = list(coll.items()) if isinstance(coll, dict) else list(enumerate(coll)) if isinstance(coll, list) else None
