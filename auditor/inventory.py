@@ -28,6 +28,7 @@ from .models.positions import Span
 from .values import Str, Sym, Unknown, display, is_known, same
 
 SAGEMAKER_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
+COMPONENT_DIMENSION = "sagemaker:inference-component:DesiredCopyCount"
 
 
 class Inventory:
@@ -212,10 +213,53 @@ class Inventory:
             found = sorted(hits.values(), key=lambda r: pos[id(r)])
         return [r for r in found if _same_scope(r, target)]
 
-    # autoscaling: ResourceId is endpoint/<endpoint>/variant/<variant>
+    # autoscaling: ResourceId is endpoint/<endpoint>/variant/<variant> or
+    # inference-component/<component>; an id of the other shape is no candidate
     def _target_endpoint(self, t: ScalableTarget) -> list[Any]:
         ep, _ = parse_variant_resource_id(t.ResourceId)
-        return [] if ep is None else [self.deref(ep, t)]
+        if ep is None:
+            return [_NOTHING] if parse_component_resource_id(t.ResourceId) is not None else []
+        return [self.deref(ep, t)]
+
+    def _target_component(self, t: ScalableTarget) -> list[Any]:
+        name = parse_component_resource_id(t.ResourceId)
+        if name is None:
+            return [_NOTHING] if parse_variant_resource_id(t.ResourceId)[0] is not None else []
+        return [self.deref(name, t)]
+
+    def component_targets(self, component: Any) -> tuple[list[ScalableTarget], list[ScalableTarget]]:
+        """(SageMaker scalable targets on ``inference-component/<its name>``,
+        targets that may be: their id cannot be split, or its name cannot be
+        told apart from the component's). Targets of another dimension are
+        left out; one whose dimension is unknown is kept."""
+        sure, maybe = [], []
+        for t in self._linked("ScalableTarget", self._target_component, component, maybe=True):
+            if any(is_known(v) and v is not None and v != want for v, want in (
+                    (t.ServiceNamespace, "sagemaker"), (t.ScalableDimension, COMPONENT_DIMENSION))):
+                continue
+            name = parse_component_resource_id(t.ResourceId)
+            if name is None:
+                if not is_known(t.ResourceId) and parse_variant_resource_id(t.ResourceId)[0] is None:
+                    maybe.append(t)
+                continue
+            named = names_resource(self.deref(name, t), component)
+            if named is True:
+                sure.append(t)
+            elif named is None:
+                maybe.append(t)
+        return sure, maybe
+
+    def alarms_triggering(self, policy: ScalingPolicy) -> tuple[list[Alarm], list[Alarm]]:
+        """(alarms whose AlarmActions name the scaling policy, alarms whose
+        actions cannot be told)."""
+        sure, maybe = [], []
+        for a in self._linked("Alarm", _alarm_actions, policy):
+            acts = a.AlarmActions if isinstance(a.AlarmActions, list) else [a.AlarmActions]
+            if any(policy.is_referenced_by(x) for x in acts):
+                sure.append(a)
+            elif any(isinstance(x, Unknown) for x in acts):
+                maybe.append(a)
+        return sure, maybe
 
     def scalable_targets_for(self, endpoint: Endpoint, variant_name: Any) -> list[ScalableTarget]:
         out = []
@@ -255,7 +299,7 @@ class Inventory:
                 continue
             ep, var = parse_variant_resource_id(t.ResourceId)
             if ep is None:
-                if not is_known(t.ResourceId):
+                if not is_known(t.ResourceId) and parse_component_resource_id(t.ResourceId) is None:
                     out.append(t)
                 continue
             ep, var = self.deref(ep, t), self.deref(var, t)
@@ -420,6 +464,13 @@ def _policy_keys(p: Any) -> list[Any]:
     return out
 
 
+def _alarm_actions(a: Any) -> list[Any]:
+    acts = a.AlarmActions
+    if isinstance(acts, list) and not any(isinstance(x, Unknown) for x in acts):
+        return acts or [_NOTHING]
+    return []  # actions that cannot be told: a candidate for every policy
+
+
 def _config_names(e: Any) -> list[Any]:
     return [e.EndpointConfigName]
 
@@ -574,6 +625,22 @@ def strip_prefix(value: Any, prefix: str) -> Any:
     if isinstance(value, Str) and value.literal_prefix().startswith(prefix):
         head = value.parts[0][len(prefix):]
         return Str.build((head,) + tuple(value.parts[1:]))
+    return None
+
+
+def names_resource(value: Any, res: Resource) -> Optional[bool]:
+    """Does a resolved value name ``res``? True, False, or None when it
+    cannot be told apart from its name (one side symbolic)."""
+    if res.is_referenced_by(value) or same_name(value, res.name):
+        return True
+    return None if _maybe_same(value, res.name) else False
+
+
+def parse_component_resource_id(rid: Any) -> Any:
+    """``inference-component/<name>`` -> the name; None for another shape."""
+    parts = rid.split("/") if isinstance(rid, (str, Str)) else []
+    if len(parts) == 2 and parts[0] == "inference-component" and parts[1] not in ("", None):
+        return parts[1]
     return None
 
 

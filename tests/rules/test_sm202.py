@@ -198,3 +198,139 @@ def test_production_config_without_endpoint_is_unknown(tmp_path):
         ("Config", "unknown", "EndpointConfigName",
          "endpoint config Config is used by no endpoint in this template: the scalable targets and scaling policies "
          "of the endpoint that uses it cannot be checked here")]
+
+
+SHAPES_GOOD = FIXTURES / "rules" / "SM202" / "shapes-good.yaml"
+SHAPES_BAD = FIXTURES / "rules" / "SM202" / "shapes-bad.yaml"
+IC_METRICS = ("SageMakerInferenceComponentInvocationsPerCopy, "
+              "SageMakerInferenceComponentConcurrentRequestsPerCopyHighResolution")
+
+
+def test_revision2_shapes_pass():
+    """Components scale copies on their own targets (no variant target is
+    demanded of the component-hosting variant), an async endpoint scales on
+    its backlog and out of zero, a customized CPU metric is this endpoint's."""
+    from auditor.config import parse
+    from auditor.scan import scan
+
+    from .helpers import TODAY
+
+    doc = scan([str(SHAPES_GOOD)], parse({}, "test-config"), select=["SM202"], today=TODAY)
+    assert doc.findings == []
+    notes = {e.resource.rsplit("#", 1)[1]: e.note for e in doc.evaluations if e.note}
+    assert notes == {"Adapter": "inference component Adapter is an adapter: it runs on its base component's copies"}
+    assert {e.resource.rsplit("#", 1)[1] for e in doc.evaluations} >= {"Component", "IcEndpoint", "AsyncEndpoint",
+                                                                        "CpuEndpoint"}
+
+
+def test_revision2_shapes_fail_exactly():
+    fs = scan_file(SHAPES_BAD, rule="SM202")
+    assert [(f.resource.id, f.location.line, f.outcome, f.path) for f in fs] == [
+        ("IcConfig", 14, "fail", "ProductionVariants[0]"),
+        ("Unscaled", 29, "fail", "RuntimeConfig"),
+        ("CopyTarget", 44, "fail", "MinCapacity"),
+        ("CopyTarget", 45, "fail", "MaxCapacity"),
+        ("CopyPolicy", 57, "fail", "TargetTrackingScalingPolicyConfiguration.PredefinedMetricSpecification"
+                                   ".PredefinedMetricType"),
+        ("AsyncTarget", 77, "fail", "MinCapacity"),
+        ("BacklogPolicy", 93, "fail", "TargetTrackingScalingPolicyConfiguration.CustomizedMetricSpecification"
+                                      ".Dimensions"),
+        ("BluePolicy", 126, "fail", "TargetTrackingScalingPolicyConfiguration.CustomizedMetricSpecification"
+                                    ".Namespace"),
+        ("GreenPolicy", 151, "fail", "TargetTrackingScalingPolicyConfiguration.CustomizedMetricSpecification"
+                                     ".Dimensions"),
+    ]
+    m = [f.message for f in fs]
+    assert m[0] == ("variant AllTraffic of endpoint IcEndpoint hosts inference components (it names no model): its "
+                    "instances scale only through ManagedInstanceScaling, which is not set; the policy wants it "
+                    "ENABLED with MinInstanceCount >= 1 and MaxInstanceCount <= 4 (a variant scalable target does "
+                    "not apply to it)")
+    assert m[1] == ("inference component Unscaled has no scalable target (inference-component/chat-small, "
+                    "sagemaker:inference-component:DesiredCopyCount); production components must autoscale their "
+                    "copies")
+    assert m[2] == ("scalable target CopyTarget (inference component chat-large) has MinCapacity 1: autoscaling may "
+                    "scale the component below the 2 copies the high-availability policy (SM201) requires; the "
+                    "autoscaling policy's Min=1 conflicts with it, so set MinCapacity to at least 2")
+    assert m[3] == "scalable target CopyTarget (inference component chat-large) has MaxCapacity 8; the policy wants at most 4"
+    assert m[4] == ("scaling policy CopyPolicy of scalable target CopyTarget (inference component chat-large) scales "
+                    f"on SageMakerVariantInvocationsPerInstance; the policy wants one of {IC_METRICS}")
+    assert m[5] == ("scalable target AsyncTarget (variant AllTraffic) may scale to zero (MinCapacity 0), but no "
+                    "StepScaling policy triggered by an alarm on HasBacklogWithoutCapacity of endpoint async-ep "
+                    "scales it out again: requests would wait in the queue with no instance to serve them")
+    assert m[6] == ("scaling policy BacklogPolicy of scalable target AsyncTarget (variant AllTraffic) scales on a "
+                    "customized ApproximateBacklogSizePerInstance that has EndpointName other-async-ep; a customized "
+                    "metric counts only when its EndpointName dimension names endpoint async-ep")
+    assert m[7] == ("scaling policy BluePolicy of scalable target BlueTarget (variant Blue) scales on a customized "
+                    "CPUUtilization that is published in namespace AWS/EC2, not in AWS/SageMaker or "
+                    "/aws/sagemaker/Endpoints; a customized metric counts only when its EndpointName dimension "
+                    "names endpoint cpu-prod")
+    assert m[8].endswith("scales on a customized CPUUtilization that has VariantName Blue; a customized metric counts "
+                         "only when its EndpointName dimension names endpoint cpu-prod")
+    # component findings carry no endpoint: apply-autoscaling writes variant targets only
+    assert fs[1].data["component"] == "chat-small" and "endpoint" not in fs[1].data
+    assert fs[1].data["wanted"]["min_capacity"] == 2 and fs[1].data["wanted"]["max_capacity"] == 4
+
+
+def test_copy_target_from_parameter_or_unknown_id_is_unknown(tmp_path):
+    text = SHAPES_GOOD.read_text().replace(
+        "ResourceId: !Sub inference-component/${Component.InferenceComponentName}", "ResourceId: !Ref CopyId")
+    text = "Parameters:\n  CopyId: {Type: String}\n" + text
+    fs = scan_text(tmp_path, text, rule="SM202")
+    assert [(f.resource.id, f.outcome, f.message) for f in fs] == [
+        ("Component", "unknown", "inference component Component: cannot tell whether scalable target CopyTarget "
+                                 "scales its copies (ResourceId ${CopyId})")]
+
+
+def test_component_variant_without_components_in_the_template_is_unknown(tmp_path):
+    text = SHAPES_GOOD.read_text().replace("EndpointName: !GetAtt IcEndpoint.EndpointName",
+                                           "EndpointName: elsewhere")
+    fs = [f for f in scan_text(tmp_path, text, rule="SM202") if f.resource.id == "IcConfig"]
+    assert [(f.outcome, f.path, f.message) for f in fs] == [
+        ("unknown", "ProductionVariants[0]",
+         "variant AllTraffic of endpoint IcEndpoint hosts inference components (it names no model), and none of "
+         "them is in this template: how their copies scale cannot be checked here")]
+
+
+def test_managed_instance_scaling_bounds(tmp_path):
+    text = SHAPES_GOOD.read_text().replace("{Status: ENABLED, MinInstanceCount: 2, MaxInstanceCount: 4}",
+                                           "{Status: ENABLED, MinInstanceCount: 2, MaxInstanceCount: 2}")
+    fs = scan_text(tmp_path, text, rule="SM202")
+    assert [(f.resource.id, f.location.line, f.path, f.message) for f in fs] == [
+        ("IcConfig", 16, "ProductionVariants[0].ManagedInstanceScaling.MaxInstanceCount",
+         "variant AllTraffic (ManagedInstanceScaling) has MaxInstanceCount 2; it must be greater than "
+         "MinInstanceCount 2")]
+    text = SHAPES_GOOD.read_text().replace("{Status: ENABLED, MinInstanceCount: 2, MaxInstanceCount: 4}",
+                                           "{Status: DISABLED}")
+    fs = scan_text(tmp_path, text, rule="SM202")
+    assert [(f.path, f.outcome) for f in fs] == [("ProductionVariants[0].ManagedInstanceScaling.Status", "fail")]
+    assert "which has Status DISABLED;" in fs[0].message
+
+
+def test_scale_from_zero_alarm_must_be_this_endpoints(tmp_path):
+    text = SHAPES_GOOD.read_text().replace("Dimensions: [{Name: EndpointName, Value: async-ep}]",
+                                           "Dimensions: [{Name: EndpointName, Value: other-ep}]")
+    fs = scan_text(tmp_path, text, rule="SM202")
+    assert [(f.resource.id, f.path, f.outcome) for f in fs] == [("AsyncTarget", "MinCapacity", "fail")]
+    # a parameter cannot hold the ARN of a policy the same stack creates
+    text = SHAPES_GOOD.read_text().replace("AlarmActions: [!Ref FromZeroPolicy]", "AlarmActions: [!Ref Topic]")
+    text = "Parameters:\n  Topic: {Type: String}\n" + text
+    fs = scan_text(tmp_path, text, rule="SM202")
+    assert [(f.resource.id, f.path, f.outcome) for f in fs] == [("AsyncTarget", "MinCapacity", "fail")]
+    text = SHAPES_GOOD.read_text().replace("AlarmActions: [!Ref FromZeroPolicy]",
+                                           "AlarmActions: !Split [',', !Ref Topics]")
+    text = "Parameters:\n  Topics: {Type: String}\n" + text
+    fs = scan_text(tmp_path, text, rule="SM202")
+    assert [(f.resource.id, f.path, f.outcome) for f in fs] == [("AsyncTarget", "MinCapacity", "unknown")]
+    assert fs[0].message == ("scalable target AsyncTarget (variant AllTraffic) may scale to zero; cannot tell whether "
+                             "alarm FromZeroAlarm and policy FromZeroPolicy scale it out of zero on "
+                             "HasBacklogWithoutCapacity of endpoint async-ep")
+
+
+def test_backlog_metric_only_on_async_endpoints(tmp_path):
+    text = SHAPES_GOOD.read_text().replace(
+        "MetricName: CPUUtilization\n          Namespace: /aws/sagemaker/Endpoints",
+        "MetricName: ApproximateBacklogSizePerInstance\n          Namespace: AWS/SageMaker")
+    fs = scan_text(tmp_path, text, rule="SM202")
+    assert [(f.resource.id, f.outcome) for f in fs] == [("CpuPolicy", "fail")]
+    assert fs[0].message == ("scaling policy CpuPolicy of scalable target CpuTarget (variant Blue) scales on "
+                             f"ApproximateBacklogSizePerInstance; the policy wants one of {METRICS}")

@@ -29,6 +29,7 @@ LIST_BLOCKS = {
     "event_selector": "EventSelectors", "data_resource": "DataResources",
     "advanced_event_selector": "AdvancedEventSelectors", "field_selector": "FieldSelectors",
     "metric_query": "Metrics", "dimensions": "Dimensions", "rule": "ServerSideEncryptionConfiguration",
+    "step_adjustment": "StepAdjustments", "metrics": "Metrics",  # scaling policies
 }
 
 
