@@ -18,6 +18,9 @@ What this adds or corrects (see MOTO-NOTES.md):
   recorded as management events, and ``LookupEvents`` answers from them
   (one lookup attribute, time range, newest first, paging), as AWS does for
   the last 90 days. Tests read and backdate them with ``trail_events``.
+* Application Auto Scaling accepts the inference-component dimension
+  ``sagemaker:inference-component:DesiredCopyCount`` (moto's list of
+  dimensions predates inference components and refuses it).
 * An endpoint config's ARN is a string (moto stores a 1-tuple, which leaks
   into the Resource Groups Tagging API as ``"('arn:...',)"``).
 
@@ -54,6 +57,7 @@ def install() -> None:
         _patch_sagemaker()
         _patch_s3()
         _patch_cloudtrail()
+        _patch_autoscaling()
         _installed = True
 
 
@@ -282,3 +286,19 @@ def _patch_cloudtrail() -> None:
         return json.dumps(body)
 
     CloudTrailResponse.lookup_events = lookup_events
+
+
+def _patch_autoscaling() -> None:
+    from enum import Enum
+
+    from moto.applicationautoscaling import models, responses
+
+    old = models.ScalableDimensionValueSet
+    if any(d.value == "sagemaker:inference-component:DesiredCopyCount" for d in old):
+        return
+    members = {d.name: d.value for d in old}
+    members["SAGEMAKER_INFERENCE_COMPONENT_DESIRED_COPY_COUNT"] = "sagemaker:inference-component:DesiredCopyCount"
+    # both modules read the enum by name when they validate a request
+    extended = Enum("ScalableDimensionValueSet", members)  # type: ignore[misc]
+    models.ScalableDimensionValueSet = extended
+    responses.ScalableDimensionValueSet = extended

@@ -135,6 +135,15 @@ def list_endpoint_names(sm: Any) -> list[str]:
     return sorted(names)
 
 
+def component_variants(sm: Any, ep: dict[str, Any]) -> set[str]:
+    """Variants of the endpoint's config that name no model: they host
+    inference components (instances scale through ManagedInstanceScaling,
+    copies on the components' own targets)."""
+    cfg = describe_endpoint_config(sm, ep["EndpointConfigName"]) if ep.get("EndpointConfigName") else None
+    return {v["VariantName"] for v in (cfg or {}).get("ProductionVariants", []) or []
+            if not v.get("ModelName") and not v.get("ServerlessConfig")}
+
+
 def resource_id(endpoint: str, variant: str) -> str:
     return f"endpoint/{endpoint}/variant/{variant}"
 

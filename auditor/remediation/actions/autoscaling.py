@@ -196,12 +196,20 @@ class ApplyAutoscaling(Action):
                 yield Skip(self.name, t.endpoint, t.account, t.region, why)
                 continue
             aas = ctx.clients.aas(t.account, t.region)
+            hosting = aws.component_variants(sm, ep)
             for row in aws.variant_rows(ep):
                 v = row["VariantName"]
                 if t.variant and v != t.variant:
                     continue
                 if row["Serverless"]:
                     continue  # serverless variants scale on concurrency, not instances
+                if v in hosting:
+                    yield Skip(self.name, f"{t.endpoint}/{v}", t.account, t.region,
+                               "the variant hosts inference components: its instances scale through "
+                               "ManagedInstanceScaling and its copies on each component's own scalable target "
+                               "(inference-component/<name>), which this action does not write; a variant "
+                               "scalable target does not apply to it")
+                    continue
                 before = aws.variant_scaling(aas, t.endpoint, v)
                 after, reasons = desired(before, o, t.endpoint, v, instances=row["Instances"],
                                          may_add=ctx.may_add_instances(t.endpoint))
