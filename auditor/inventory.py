@@ -87,7 +87,7 @@ class Inventory:
             for r in self._index()["lids"].get((kind, ref.key), ()):
                 if file is None or r.meta.file == file:
                     return r
-            return Unknown(f"{ref.key} is not a {kind} in this template")
+            return Unknown(f"{ref.key} is not a {kind} in this {_noun(near)}")
         for r in candidates:
             if near is not None and not _same_scope(r, near):
                 continue
@@ -97,7 +97,7 @@ class Inventory:
             return Unknown(f"cannot tell which {kind}: {ref.describe()}")
         if self.complete and (near is None or near.meta.is_live):
             return None
-        return Unknown(f"{kind} {ref!r} is not defined in this template")
+        return Unknown(f"{kind} {ref!r} is not defined in this {_noun(near)}")
 
     def config_of(self, endpoint: Endpoint) -> Any:
         return self.find("EndpointConfig", endpoint.EndpointConfigName, endpoint)
@@ -408,8 +408,8 @@ class Inventory:
                 return g
         if self.complete and endpoint.meta.is_live:
             return None
-        return Unknown("SageMaker creates the log group at the endpoint's first invocation; a template "
-                       "that does not declare it cannot tell")
+        return Unknown(f"SageMaker creates the log group at the endpoint's first invocation; a "
+                       f"{endpoint.meta.source_noun} that does not declare it cannot tell")
 
     def metric(self, endpoint: str, variant: Optional[str], metric: str, account=None, region=None) -> Optional[MetricSeries]:
         idx = self._index()
@@ -530,6 +530,10 @@ def _log_group_endpoint(g: Any) -> list[Any]:
 # A value that names no resource: keyed apart from everything (an alarm on
 # another dimension is no candidate, unlike a value that cannot be told).
 _NOTHING = _RID("")
+
+
+def _noun(near: Optional[Resource]) -> str:
+    return near.meta.source_noun if near is not None else "template"
 
 
 def _same_scope(a: Resource, b: Resource) -> bool:

@@ -159,7 +159,8 @@ def unused_config_unknown(config: "Resource", what: str) -> Undecided:
     """What belongs to the endpoint of a config the template does not deploy
     is unknown, never silently skipped (POLICIES rev. 2)."""
     return Undecided(("EndpointConfigName",), f"endpoint config {config.label} is used by no endpoint in this "
-                                              f"template: {what} of the endpoint that uses it cannot be checked here")
+                                              f"{config.meta.source_noun}: {what} of the endpoint that uses it cannot "
+                                              f"be checked here")
 
 
 class RuleContext:

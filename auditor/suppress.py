@@ -58,7 +58,7 @@ def check(inventories: Iterable, known: set[str]) -> list[Finding]:
                 if s.source.startswith("tag ") and res.meta.arn and not s.source.endswith(f" on {res.meta.arn}"):
                     continue  # inherited from the endpoint: reported there, dropped here
                 what = f"tag {s.source[4:].split(' on ')[0]}" if s.source.startswith("tag ") \
-                    else "Metadata skip entry"
+                    else "sm-audit:skip comment" if res.meta.dialect == "terraform" else "Metadata skip entry"
                 if s.line:
                     loc = Location(file=res.meta.file, line=s.line, column=s.column)
                 else:

@@ -211,7 +211,7 @@ class ArtifactVersioning(Rule):
         bucket = ctx.inv.find("Bucket", name, res)
         if bucket is None or isinstance(bucket, Unknown):
             unknowns.append(f"artifact bucket {display(name)} is not in the "
-                            f"{'inventory' if bucket is None else 'template'}, so its versioning cannot be checked")
+                            f"{'inventory' if bucket is None else res.meta.source_noun}, so its versioning cannot be checked")
             return None
         vc = bucket.VersioningConfiguration
         status = getattr(vc, "Status", None) if vc is not None and is_known(vc) else vc

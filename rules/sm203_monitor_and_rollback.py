@@ -145,7 +145,7 @@ class MonitorAndRollback(Rule):
             wanted.append("rollback alarms")
         if wanted:
             yield Undecided(("EndpointConfigName",), f"endpoint config {config.label} is used by no endpoint in this "
-                                                     f"template: the {' and '.join(wanted)} of the endpoint that "
+                                                     f"{config.meta.source_noun}: the {' and '.join(wanted)} of the endpoint that "
                                                      f"uses it cannot be checked here")
 
     def _capture(self, res, ctx):

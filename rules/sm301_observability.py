@@ -169,7 +169,7 @@ class Observability(Rule):
         if p.require_invocation_logs:
             group = ctx.inv.log_group_for(res)
             if isinstance(group, Unknown):
-                yield Undecided(("InvocationLogs",), f"cannot tell from a template whether endpoint {ep} has "
+                yield Undecided(("InvocationLogs",), f"cannot tell from a {res.meta.source_noun} whether endpoint {ep} has "
                                 f"invocation logs: SageMaker creates /aws/sagemaker/Endpoints/{ep} at the first "
                                 "invocation (`sm-audit audit` checks it)")
             elif group is None:

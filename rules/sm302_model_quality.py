@@ -150,7 +150,7 @@ class ModelQuality(Rule):
             if v is not None and not is_known(v):
                 return why_unknown(v)
         return f"its endpoint is {display(s.EndpointName)}" if s.EndpointName is not None else \
-            "its job definition is not in this template"
+            f"its job definition is not in this {s.meta.source_noun}"
 
     def _baseline(self, s, ep, ctx, seen):
         cfg = s.MonitoringScheduleConfig

@@ -199,7 +199,7 @@ class AbTesting(Rule):
         if split is not None and split.ok is False and split.gradual:
             how = "its smallest variant " + how.split("its smallest variant ", 1)[-1]
         yield Undecided(("ProductionVariants",), f"endpoint config {config.label} is used by no endpoint in this "
-                        f"template and has {how}: whether the endpoint that uses it shifts traffic gradually (its "
+                        f"{config.meta.source_noun} and has {how}: whether the endpoint that uses it shifts traffic gradually (its "
                         "DeploymentConfig) cannot be checked here")
 
     # -- variants and their weights -----------------------------------------

@@ -181,7 +181,7 @@ class NetworkIsolation(Rule):
         where = f"VPC {', '.join(dict.fromkeys(display(v) for v in vpcs))}" if vpcs else "the VPC"
         if not ctx.inv.complete:
             yield Undecided(path, f"no SageMaker Runtime interface endpoint for {where} of model {m} in this "
-                            "template; the VPC may have one (`sm-audit audit` checks it)")
+                            f"{res.meta.source_noun}; the VPC may have one (`sm-audit audit` checks it)")
             return
         yield Fail(path, f"{where} of model {m} has no interface endpoint for com.amazonaws.<region>."
                    "sagemaker.runtime; the policy wants private (PrivateLink) access to the SageMaker Runtime",

@@ -199,7 +199,8 @@ class EncryptionAtRest(Rule):
                 continue
             bucket = ctx.inv.find("Bucket", name, model)
             if isinstance(bucket, Unknown):
-                yield Undecided(path, f"artifact bucket {display(name)} is not defined in this template; its "
+                yield Undecided(path, f"artifact bucket {display(name)} is not defined in this "
+                                      f"{model.meta.source_noun}; its "
                                       f"encryption cannot be checked", **where)
             elif bucket is None:
                 yield Undecided(path, f"artifact bucket {display(name)} is not in the audited inventory; its "

@@ -146,6 +146,11 @@ class Meta(BaseModel):
     def is_live(self) -> bool:
         return self.arn is not None and self.file is None
 
+    @property
+    def source_noun(self) -> str:
+        """What the resource is declared in, as messages name it."""
+        return "configuration" if self.dialect == "terraform" else "template"
+
 
 class Resource(BaseModel):
     model_config = ConfigDict(extra="allow", arbitrary_types_allowed=True)
