@@ -297,8 +297,8 @@ class Autoscaling(Rule):
         comps = [c for c in ctx.inv.components_on(ep)
                  if c.VariantName is None or not is_known(c.VariantName) or same(c.VariantName, v.VariantName)]
         if not comps and not ctx.inv.complete:
-            yield Undecided(path, f"{what}, and none of them is in this template: how their copies scale cannot "
-                                  f"be checked here", resource=config)
+            yield Undecided(path, f"{what}, and none of them is in this {config.meta.source_noun}: how their copies "
+                                  f"scale cannot be checked here", resource=config)
 
     # -- inference components ---------------------------------------------
     def _component(self, ic, ctx):
