@@ -429,7 +429,33 @@ class Inventory:
         """Coverage gaps that hide data of ``kinds`` about ``res``: they make
         a verdict on ``res`` that reads those kinds unknown."""
         names = (res.meta.arn, res.name)
-        return [g for g in self.gaps if g.touches(kinds, res.meta.account, res.meta.region, names)]
+        account, region = res.meta.account, res.meta.region
+        if any(n is not None and type(n) is not str for n in names):  # a symbolic name: compare every gap
+            return [g for g in self.gaps if g.touches(kinds, account, region, names)]
+        by_resource, unscoped = self._gap_index()
+        picked = {i for n in names if n is not None for i in by_resource.get(n, ())}
+        for k in (*kinds, None):
+            picked.update(unscoped.get(k, ()))
+        # the index only narrows the candidates: ``touches`` still decides, in gap order
+        return [g for g in (self.gaps[i] for i in sorted(picked)) if g.touches(kinds, account, region, names)]
+
+    def _gap_index(self) -> tuple[dict, dict]:
+        """Positions of the gaps by the resource they name, and of the
+        region/account-wide ones by kind (None: every kind). Gaps may be
+        added after it is built: keyed by the list and its length."""
+        idx = self._index()
+        table = idx.get("gaps")
+        if table is None or table[0] is not self.gaps or table[1] != len(self.gaps):
+            by_resource: dict = defaultdict(list)
+            unscoped: dict = defaultdict(list)
+            for i, g in enumerate(self.gaps):
+                if g.resource is not None:
+                    by_resource[g.resource].append(i)
+                else:
+                    for k in g.kinds or (None,):
+                        unscoped[k].append(i)
+            table = idx["gaps"] = (self.gaps, len(self.gaps), (by_resource, unscoped))
+        return table[2]
 
 
 def _last(value: str) -> str:
