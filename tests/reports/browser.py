@@ -31,6 +31,20 @@ def missing() -> str | None:
     return None
 
 
+def browser_or_skip() -> None:
+    """Skip the calling test with the reason Chromium cannot run here (how to
+    install it). With SM_AUDIT_REQUIRE_BROWSER=1 (.ci/run sets it, after
+    installing Chromium) fail instead, so CI can never skip them silently."""
+    import pytest
+
+    why = missing()
+    if why is None:
+        return
+    if os.environ.get("SM_AUDIT_REQUIRE_BROWSER", "") == "1":
+        pytest.fail(f"SM_AUDIT_REQUIRE_BROWSER=1 but {why}")
+    pytest.skip(why)
+
+
 @contextmanager
 def chromium():
     os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must never download a browser or driver

@@ -12,6 +12,7 @@ from auditor.models.findings import ResultDocument
 from auditor.scan import scan
 from tests.conftest import CORPUS, SARIF_SCHEMA
 
+from . import browser
 from .samples import BROKEN, HOSTILE, HOSTILE_CONFIG, TODAY, live_doc, scan_dir
 
 
@@ -36,3 +37,11 @@ def hostile(tmp_path) -> tuple[Path, ResultDocument]:
 @pytest.fixture()
 def live() -> ResultDocument:
     return live_doc()
+
+
+@pytest.fixture(scope="session")
+def chrome():
+    """One headless Chromium for every browser test (each test opens its own page)."""
+    browser.browser_or_skip()
+    with browser.chromium() as driver:
+        yield driver

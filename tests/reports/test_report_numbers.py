@@ -17,7 +17,7 @@ from reports.merge import compare
 from reports.summary import rows
 
 from .samples import live_doc, scan_dir
-from .test_html import _open, chrome  # noqa: F401 - the module's browser fixture
+from .test_html import _open
 
 PROD = {"production": {"all": True}}
 TEAMS = """\
@@ -183,7 +183,7 @@ def test_sarif_with_fixes_stays_schema_valid(tmp_path, monkeypatch, sarif_schema
 
 
 @pytest.mark.browser
-def test_browser_reads_back_numbers_that_agree(chrome, corpus_doc, tmp_path):  # noqa: F811
+def test_browser_reads_back_numbers_that_agree(chrome, corpus_doc, tmp_path):
     _open(chrome, tmp_path, render(corpus_doc, "html"))
     got = chrome.execute_script("""
       const num = s => parseInt(s, 10);
