@@ -272,7 +272,7 @@ def evaluate(inv: Inventory, rules: list[Rule], ctx_factory) -> tuple[list[Findi
     for rule in rules:
         ctx: RuleContext = ctx_factory(rule, inv)
         col = _Collector(inv, rule)
-        if "static" not in rule.scope and not inv.complete:
+        if not inv.complete and not rule.on_templates():
             continue  # live-only rules say nothing about templates
         try:
             if not rule.applies(ctx):
@@ -301,7 +301,8 @@ def evaluate(inv: Inventory, rules: list[Rule], ctx_factory) -> tuple[list[Findi
                         col.crashed(res, e)
         try:
             with unknown_lists() as skipped:
-                pairs = list(rule.check_inventory(ctx))
+                pairs = list(rule.check_inventory(ctx)) if inv.complete or rule.on_templates("check_inventory") \
+                    else []
             pairs += [(u.resource, u) for u in unread_lists(skipped, pairs)]
             for res, r in pairs:
                 col.outcomes.setdefault(res.key, "pass")

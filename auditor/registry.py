@@ -106,6 +106,11 @@ def validate(cls: Any) -> None:
         raise RegistryError(f"{name}: metrics must be a tuple of MetricNeed whose window names a parameter")
     if isinstance(cls.scope, str) or not set(cls.scope) <= {"static", "live"} or not cls.scope:
         raise RegistryError(f"{name}: scope {cls.scope!r} must name 'static' and/or 'live'")
+    inv_scope = cls.inventory_scope
+    if inv_scope is not None and (isinstance(inv_scope, str) or not isinstance(inv_scope, (tuple, list))
+                                  or not inv_scope or not set(inv_scope) <= set(cls.scope)):
+        raise RegistryError(f"{name}: inventory_scope {inv_scope!r} must name 'static' and/or 'live' within "
+                            f"its scope {cls.scope!r}")
     params = getattr(cls, "Params", None)
     if not (isinstance(params, type) and hasattr(params, "model_validate")):
         raise RegistryError(f"{name}: Params must be a RuleParams (pydantic) class")

@@ -209,6 +209,10 @@ class Rule:
     section: ClassVar[str] = ""  # seed document section
     tags: ClassVar[tuple[str, ...]] = ()
     scope: ClassVar[tuple[str, ...]] = ("static", "live")
+    # Sources ``check_inventory`` runs on, when narrower than ``scope`` (e.g.
+    # ("live",) for an account-level check a template cannot answer); the
+    # engine respects it, the check never asks where its data came from.
+    inventory_scope: ClassVar[Optional[tuple[str, ...]]] = None
     targets: ClassVar[tuple[str, ...]] = ()  # resource kinds checked one by one
     # Resource kinds the verdicts read besides the target itself: a tuple (for
     # every target) or {target kind: tuple} ("Account" for check_inventory
@@ -239,6 +243,14 @@ class Rule:
         return True
 
     # -- declarations ---------------------------------------------------
+    @classmethod
+    def on_templates(cls, check: str = "check") -> bool:
+        """Does ``check`` ("check" or "check_inventory") run on templates (an
+        incomplete inventory)? Live inventories and their snapshots get every
+        check."""
+        scope = cls.inventory_scope if check == "check_inventory" and cls.inventory_scope else cls.scope
+        return "static" in scope
+
     @classmethod
     def reads_for(cls, kind: str) -> frozenset[str]:
         """Every kind a verdict on a ``kind`` resource depends on."""

@@ -154,6 +154,7 @@ class AccessControl(Rule):
     tags = ("security", "iam", "audit")
     targets = ("IamPolicy", "IamRole", "Model")
     reads = {"Model": ("IamRole",), "Account": ("Trail",)}  # trail verdicts name the account
+    inventory_scope = ("live",)  # whether the account has a trail: a template cannot tell
     security_severity = 8.0
 
     class Params(RuleParams):
@@ -348,7 +349,7 @@ class AccessControl(Rule):
     # -- CloudTrail (live) ----------------------------------------------------------
     def check_inventory(self, ctx):
         inv = ctx.inv
-        if not inv.complete or not self.params.require_cloudtrail:
+        if not self.params.require_cloudtrail:
             return
         accounts: dict[str, Optional[str]] = {}
         for r in inv.all():

@@ -194,6 +194,8 @@ def test_a_rule_whose_setup_fails_is_contained(monkeypatch, tmp_path):
     ({"targets": "Model"}, "targets 'Model'"),
     ({"targets": ("Modell",)}, "targets ('Modell',)"),
     ({"scope": ("offline",)}, "scope"),
+    ({"inventory_scope": "live"}, "inventory_scope 'live'"),
+    ({"scope": ("live",), "inventory_scope": ("static",)}, "inventory_scope ('static',) must name"),
 ])
 def test_registry_validation(attrs, fragment):
     base = {"id": "XPK300", "slug": "ok-rule", "title": "t", "policy": "p", "targets": ("Model",),
