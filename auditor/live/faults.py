@@ -9,9 +9,9 @@ from typing import Any, Optional
 from ..models.gaps import CoverageGap
 
 # (service, operation) -> the resource kinds whose data its failure hides.
-# Not listed (ListEndpoints, ListTags, DescribeEndpoint ...): every kind, for
-# the resource or the region the gap names (tags decide production and carry
-# suppressions, so every verdict depends on them).
+# Every call a collector makes is here or in EVERY_KIND (a test reads the
+# collectors' source): an operation in neither hides every kind too, which
+# fails closed but makes unknown more than the failure hides.
 OPERATION_KINDS: dict[tuple[str, str], tuple[str, ...]] = {
     ("sagemaker", "DescribeEndpoint"): ("Endpoint",),
     ("sagemaker", "DescribeEndpointConfig"): ("EndpointConfig",),
@@ -39,6 +39,20 @@ OPERATION_KINDS: dict[tuple[str, str], tuple[str, ...]] = {
     ("cloudtrail", "DescribeTrails"): ("Trail",),
     ("cloudtrail", "GetTrailStatus"): ("Trail",),
 }
+
+# Calls whose failure hides every kind, for the resource, region or account
+# the gap names: without the list of endpoints, the tags (they decide
+# production and carry suppressions, so every verdict depends on them), the
+# account's credentials or its regions, no verdict can be trusted.
+EVERY_KIND: frozenset[tuple[str, str]] = frozenset({
+    ("sagemaker", "ListEndpoints"),
+    ("sagemaker", "ListTags"),
+    ("resourcegroupstaggingapi", "GetResources"),  # first asks ListTags per resource instead
+    ("sts", "AssumeRole"),
+    ("sts", "GetCallerIdentity"),
+    ("organizations", "ListAccounts"),
+    ("ec2", "DescribeRegions"),
+})
 
 ACCESS = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnrecognizedClientException",
           "AuthorizationError", "InvalidClientTokenId", "ExpiredToken", "ExpiredTokenException",

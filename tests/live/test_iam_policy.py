@@ -15,12 +15,11 @@ import pytest
 
 from auditor.live.sandbox import seed
 
+from .collector_calls import collector_methods, collector_operations
 from .live_helpers import ACCOUNT, REGION, fail_call, run_audit
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICY = ROOT / "iam" / "audit-readonly.json"
-COLLECTOR = [ROOT / "auditor" / "live" / n for n in
-             ("collect.py", "account.py", "metrics.py", "fanout.py", "session.py")]
 # boto3 service name -> IAM service prefix
 PREFIX = {"resourcegroupstaggingapi": "tag"}
 # operations whose IAM action is named differently
@@ -85,44 +84,17 @@ def test_every_call_of_real_audits_is_allowed(aws):
     assert missing == []
 
 
-def _static_calls() -> set[tuple[str, str]]:
-    """(service, method) for every client call in the collector's source."""
-    calls = set()
-    for path in COLLECTOR:
-        src = path.read_text()
-        calls |= set(re.findall(r'_(?:call|pages)\(\s*"([\w-]+)",\s*"(\w+)"', src))
-        # variables bound to clients: x = <factory>.client(session, "svc", ...) / col.client("svc")
-        bound = re.findall(r'(\w+) = [\w.]*?client\([^"\n]*?"([\w-]+)"', src)
-        for var, svc in bound:
-            for method in re.findall(rf'\b{var}\.(?!get_paginator\b)(\w+)\(', src):
-                calls.add((svc, method))
-            for method in re.findall(rf'\b{var}\.get_paginator\("(\w+)"\)', src):
-                calls.add((svc, method))
-            for method in re.findall(rf'\bpaginate\({var},\s*"(\w+)"', src):  # live/paging.py
-                calls.add((svc, method))
-        if "JOB_DEFINITION_OPS" in src:
-            calls |= {("sagemaker", m) for m in re.findall(r'"(describe_\w+_job_definition)"', src)}
-    return calls
-
-
 def test_every_call_in_the_collector_source_is_allowed():
-    calls = _static_calls()
+    calls = collector_methods()
     assert ("cloudwatch", "get_metric_data") in calls and ("sts", "assume_role") in calls
     assert ("iam", "get_account_authorization_details") in calls and ("ec2", "describe_regions") in calls
     assert len(calls) >= 28
     actions = allowed()
-    missing = []
-    for svc, method in sorted(calls):
-        c = boto3.client(svc, region_name=REGION)
-        op = c.meta.method_to_api_mapping[method]
-        if not is_allowed(iam_action(svc, op), actions):
-            missing.append(iam_action(svc, op))
+    missing = sorted(iam_action(svc, op) for svc, op in collector_operations()
+                     if not is_allowed(iam_action(svc, op), actions))
     assert missing == []
 
 
 def test_the_policy_grants_nothing_the_collector_does_not_call():
-    used = set()
-    for svc, method in _static_calls():
-        c = boto3.client(svc, region_name=REGION)
-        used.add(iam_action(svc, c.meta.method_to_api_mapping[method]).lower())
+    used = {iam_action(svc, op).lower() for svc, op in collector_operations()}
     assert sorted(a for a in allowed() if a.lower() not in used) == []
