@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import shared_account
+
 ROOT = Path(__file__).resolve().parent.parent
 # Everything a test reads is in the repository (tests/data/README.md says where it came from).
 DATA = Path(__file__).resolve().parent / "data"
@@ -27,6 +29,18 @@ def _no_real_aws(monkeypatch):
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
 
 
+@pytest.fixture(autouse=True)
+def _forget_shared_account(request):
+    """Any test but a reader of the shared loopback account may change it
+    (tests/shared_account.py): it is emptied before one and seeded again after."""
+    reader = bool(shared_account.SHARED_FIXTURES.intersection(request.fixturenames))
+    if not reader:
+        shared_account.release()
+    yield
+    if not reader:
+        shared_account.forget()
+
+
 # Tiers follow from what a test uses, so a new test cannot land in the fast loop by
 # forgetting a marker: the loopback AWS server makes it "live", Chromium "browser".
 _LIVE_FIXTURES = {"_moto_server", "moto_server", "aws"}
@@ -40,3 +54,10 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.live)
         if used & _BROWSER_FIXTURES and not item.get_closest_marker("browser"):
             item.add_marker(pytest.mark.browser)
+    # the readers of the shared loopback account run first, one after another, so they
+    # share one seeding (tests/shared_account.py); otherwise the collection order holds
+    def order(pair):
+        i, item = pair
+        return not shared_account.SHARED_FIXTURES.intersection(getattr(item, "fixturenames", ())), i
+
+    items[:] = [item for _, item in sorted(enumerate(items), key=order)]

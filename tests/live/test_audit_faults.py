@@ -13,7 +13,6 @@ import pytest
 from botocore.exceptions import ClientError
 
 from auditor.exitcodes import for_findings
-from auditor.live.sandbox import seed
 
 from .live_helpers import ACCOUNT, REGION, fail_call, findings, make_endpoint, run_audit, unreachable
 
@@ -22,17 +21,11 @@ EP = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint"
 CFG = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint-config"
 
 
-@pytest.fixture
-def sandbox(aws):
-    seed(aws.url)
-    return aws
-
-
 def _gaps(result, operation):
     return [g for g in result.doc.gaps if g.operation == operation]
 
 
-def test_access_denied_on_alarms_makes_alarm_rules_unknown_only(sandbox):
+def test_access_denied_on_alarms_makes_alarm_rules_unknown_only(sandbox_account):
     result = run_audit(hooks=[fail_call("cloudwatch", "DescribeAlarms")])
     [gap] = _gaps(result, "DescribeAlarms")
     assert (gap.account, gap.region, gap.service, gap.error, gap.resource) == (
@@ -49,7 +42,7 @@ def test_access_denied_on_alarms_makes_alarm_rules_unknown_only(sandbox):
     assert for_findings(result.doc.findings, "error") == 1
 
 
-def test_throttling_on_metrics_makes_idle_verdict_unknown_not_a_pass(sandbox):
+def test_throttling_on_metrics_makes_idle_verdict_unknown_not_a_pass(sandbox_account):
     result = run_audit(hooks=[fail_call("cloudwatch", "GetMetricData", code="ThrottlingException", status=400,
                                         message="Rate exceeded")])
     gaps = _gaps(result, "GetMetricData")
@@ -62,7 +55,7 @@ def test_throttling_on_metrics_makes_idle_verdict_unknown_not_a_pass(sandbox):
     assert result.inventory.metrics == []
 
 
-def test_unreachable_region_is_one_gap_and_an_error_the_rest_completes(sandbox, tmp_path):
+def test_unreachable_region_is_one_gap_and_an_error_the_rest_completes(sandbox_account, tmp_path):
     from auditor.config import parse
     from auditor.loaders.snapshot import dump_snapshot
     from auditor.scan import scan
@@ -85,7 +78,7 @@ def test_unreachable_region_is_one_gap_and_an_error_the_rest_completes(sandbox, 
     assert result.doc.run.regions == ["eu-west-1", REGION]
 
 
-def test_unsupported_monitoring_api_makes_monitoring_rules_unknown(sandbox):
+def test_unsupported_monitoring_api_makes_monitoring_rules_unknown(sandbox_account):
     result = run_audit(hooks=[fail_call("sagemaker", "ListMonitoringSchedules", code="UnknownOperationException",
                                         status=400, message="")])
     [gap] = _gaps(result, "ListMonitoringSchedules")
@@ -95,7 +88,7 @@ def test_unsupported_monitoring_api_makes_monitoring_rules_unknown(sandbox):
     assert result.inventory.of("MonitoringSchedule") == []
 
 
-def test_model_access_denied_leaves_dependent_verdicts_unknown(sandbox):
+def test_model_access_denied_leaves_dependent_verdicts_unknown(sandbox_account):
     result = run_audit(hooks=[fail_call("sagemaker", "DescribeModel")])
     gaps = _gaps(result, "DescribeModel")
     assert {g.resource for g in gaps} >= {"recommender", f"{CFG}/recommender-prod", f"{EP}/recommender-prod"}
@@ -105,7 +98,7 @@ def test_model_access_denied_leaves_dependent_verdicts_unknown(sandbox):
     assert result.inventory.models == []
 
 
-def test_endpoint_describe_denied_keeps_the_endpoint_with_unknown_verdicts(sandbox):
+def test_endpoint_describe_denied_keeps_the_endpoint_with_unknown_verdicts(sandbox_account):
     def only_churn(session):
         def before_call(model=None, params=None, **_):
             if model.name == "DescribeEndpoint" and params.get("EndpointName") == "churn-dev":
@@ -121,7 +114,7 @@ def test_endpoint_describe_denied_keeps_the_endpoint_with_unknown_verdicts(sandb
     assert findings(result, "SM502", "fraud-detector-prod") == []
 
 
-def test_a_collector_bug_is_a_gap_not_a_traceback(sandbox, monkeypatch):
+def test_a_collector_bug_is_a_gap_not_a_traceback(sandbox_account, monkeypatch):
     from auditor.live.collect import RegionCollector
 
     def boom(self):
@@ -136,7 +129,7 @@ def test_a_collector_bug_is_a_gap_not_a_traceback(sandbox, monkeypatch):
     assert for_findings(result.doc.findings, "error") == 1
 
 
-def test_tags_fall_back_to_list_tags_when_the_tagging_api_is_denied(sandbox):
+def test_tags_fall_back_to_list_tags_when_the_tagging_api_is_denied(sandbox_account):
     result = run_audit(hooks=[fail_call("resourcegroupstaggingapi", "GetResources")])
     assert result.operations["sagemaker:ListTags"] == 12  # 4 endpoints, 4 configs, 4 models
     ep = result.inventory.by_key[f"{EP}/fraud-detector-prod"]
@@ -144,7 +137,7 @@ def test_tags_fall_back_to_list_tags_when_the_tagging_api_is_denied(sandbox):
     assert _gaps(result, "GetResources") == [] and _gaps(result, "ListTags") == []
 
 
-def test_tags_unreadable_everywhere_make_every_verdict_on_the_resource_unknown(sandbox):
+def test_tags_unreadable_everywhere_make_every_verdict_on_the_resource_unknown(sandbox_account):
     result = run_audit(hooks=[fail_call("resourcegroupstaggingapi", "GetResources"),
                               fail_call("sagemaker", "ListTags")])
     assert {g.resource for g in _gaps(result, "ListTags")} >= {f"{EP}/recommender-prod"}
@@ -183,7 +176,7 @@ def test_one_account_denied_the_other_audited(aws):
     assert result.doc.run.accounts == ["111111111111", "222222222222"]
 
 
-def test_cloudtrail_denied_leaves_only_the_trail_verdict_unknown(sandbox):
+def test_cloudtrail_denied_leaves_only_the_trail_verdict_unknown(sandbox_account):
     # SM402 judges IAM statements and the account's trail; a CloudTrail failure
     # must not hide a real over-broad invoke grant (regression)
     result = run_audit(hooks=[fail_call("cloudtrail", "DescribeTrails")])

@@ -16,7 +16,6 @@ from datetime import datetime
 import pytest
 
 from auditor.inventory import parse_time
-from auditor.live.sandbox import seed
 from auditor.loaders.snapshot import dump_snapshot
 from auditor.scan import scan
 
@@ -27,18 +26,12 @@ CFG_ARN = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint-config"
 EP_ARN = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint"
 
 
-@pytest.fixture
-def sandbox(aws):
-    seed(aws.url)
-    return aws
-
-
 def _evaluation(result, rule, key):
     return [e.outcome for e in result.doc.evaluations if e.rule == rule and e.resource == key]
 
 
-def test_non_compliant_production_endpoint_fails_high_availability(sandbox):
-    result = run_audit()
+def test_non_compliant_production_endpoint_fails_high_availability(sandbox_audit):
+    result = sandbox_audit
     [f] = findings(result, "SM201", f"{CFG_ARN}/recommender-prod", "fail")
     assert f.message == "variant AllTraffic runs on 1 instance(s); production needs at least 2"
     assert f.path == "ProductionVariants[0].InitialInstanceCount"
@@ -46,8 +39,8 @@ def test_non_compliant_production_endpoint_fails_high_availability(sandbox):
     assert f.level == "error"
 
 
-def test_compliant_production_endpoint_passes_availability_and_autoscaling(sandbox):
-    result = run_audit()
+def test_compliant_production_endpoint_passes_availability_and_autoscaling(sandbox_audit):
+    result = sandbox_audit
     key = f"{CFG_ARN}/fraud-detector-prod-v3"
     assert _evaluation(result, "SM201", key) == ["pass"]
     assert _evaluation(result, "SM202", f"{EP_ARN}/fraud-detector-prod") == ["pass"]
@@ -55,8 +48,8 @@ def test_compliant_production_endpoint_passes_availability_and_autoscaling(sandb
                 and f.outcome != "pass" and f.rule in ("SM201", "SM202", "SM203", "SM301", "SM502")]
 
 
-def test_idle_endpoint_found_and_always_on_endpoint_spared(sandbox):
-    result = run_audit()
+def test_idle_endpoint_found_and_always_on_endpoint_spared(sandbox_audit):
+    result = sandbox_audit
     [f] = findings(result, "SM502", "churn-dev")
     assert f.outcome == "fail"
     assert f.message.startswith("endpoint churn-dev has had 0 invocations in the last 24 h (created ")
@@ -69,8 +62,8 @@ def test_idle_endpoint_found_and_always_on_endpoint_spared(sandbox):
     assert _evaluation(result, "SM502", f"{EP_ARN}/fraud-detector-prod") == ["pass"]  # has traffic
 
 
-def test_live_resources_use_the_api_names(sandbox):
-    inv = run_audit().inventory
+def test_live_resources_use_the_api_names(sandbox_audit):
+    inv = sandbox_audit.inventory
     ep = inv.by_key[f"{EP_ARN}/fraud-detector-prod"]
     assert ep.DeploymentConfig.BlueGreenUpdatePolicy.TrafficRoutingConfiguration.Type == "CANARY"
     assert ep.DeploymentConfig.AutoRollbackConfiguration.Alarms == [
@@ -110,9 +103,9 @@ def test_live_resources_use_the_api_names(sandbox):
          f"tag sm-audit:skip on {EP_ARN}/recommender-prod")]
 
 
-def test_metrics_per_variant_over_the_rule_window(sandbox):
+def test_metrics_per_variant_over_the_rule_window(sandbox_audit):
     # SM502 wants 24 h of Invocations, SM503 168 h: one series over the longer window
-    result = run_audit()
+    result = sandbox_audit
     inv = result.inventory
     idle = inv.metric("churn-dev", "AllTraffic", "Invocations", ACCOUNT, REGION)
     assert idle is not None and idle.values == [] and idle.stat == "Sum" and idle.period == 3600
@@ -126,7 +119,7 @@ def test_metrics_per_variant_over_the_rule_window(sandbox):
     assert result.operations["cloudwatch:GetMetricData"] == 1  # every query in one call
 
 
-def test_metric_window_follows_rule_parameters(sandbox):
+def test_metric_window_follows_rule_parameters(sandbox_account):
     result = run_audit(config={"rules": {"SM503": {"enabled": False}, "SM501": {"enabled": False},
                                          "SM502": {"params": {"idle_hours": 36}}}})
     inv = result.inventory
@@ -137,10 +130,10 @@ def test_metric_window_follows_rule_parameters(sandbox):
     assert "0 invocations in the last 36 h" in f.message
 
 
-def test_snapshot_rescanned_offline_gives_identical_findings(sandbox, tmp_path):
+def test_snapshot_rescanned_offline_gives_identical_findings(sandbox_audit, tmp_path):
     from auditor.config import parse
 
-    result = run_audit()
+    result = sandbox_audit
     snap = tmp_path / "snapshot.json"
     snap.write_text(dump_snapshot(result.inventory))
     doc = scan([str(snap)], parse({}, "test-config"))
@@ -153,7 +146,7 @@ def test_snapshot_rescanned_offline_gives_identical_findings(sandbox, tmp_path):
     assert len(doc.findings) > 20
 
 
-def test_cli_audit_json_snapshot_and_exit_codes(sandbox, tmp_path, capsys):
+def test_cli_audit_json_snapshot_and_exit_codes(sandbox_account, tmp_path, capsys):
     from auditor.cli import main
 
     snap, out = tmp_path / "snap.json", tmp_path / "audit.json"

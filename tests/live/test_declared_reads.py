@@ -10,8 +10,6 @@ import textwrap
 
 import pytest
 
-from auditor.live.sandbox import seed
-
 from .live_helpers import ACCOUNT, REGION, fail_call, findings, run_audit
 
 pytestmark = pytest.mark.live
@@ -59,13 +57,7 @@ def alarm_pack(tmp_path, monkeypatch):
     sys.modules.pop("xrd_pack", None)
 
 
-@pytest.fixture
-def sandbox(aws):
-    seed(aws.url)
-    return aws
-
-
-def test_plugin_rule_that_reads_alarms_is_unknown_when_alarms_are_denied(sandbox, alarm_pack):
+def test_plugin_rule_that_reads_alarms_is_unknown_when_alarms_are_denied(sandbox_account, alarm_pack):
     clean = run_audit(select=["XRD101"])
     assert {e.outcome for e in clean.doc.evaluations if e.rule == "XRD101"} == {"pass"}
 
@@ -81,7 +73,7 @@ def test_plugin_rule_that_reads_alarms_is_unknown_when_alarms_are_denied(sandbox
     assert f"{EP}/recommender-prod" in outcomes
 
 
-def test_metric_plan_follows_the_selected_rules(sandbox):
+def test_metric_plan_follows_the_selected_rules(sandbox_account):
     no_metrics = run_audit(select=["SM101"])
     assert "cloudwatch:GetMetricData" not in no_metrics.operations
     assert no_metrics.inventory.metrics == []

@@ -13,12 +13,9 @@ from pathlib import Path
 import pytest
 
 from auditor.config import parse
-from auditor.live.sandbox import seed
 from auditor.loaders.marked import MAX_BYTES
 from auditor.loaders.snapshot import dump_snapshot
 from auditor.scan import scan
-
-from .live_helpers import run_audit
 
 pytestmark = pytest.mark.live
 _spec = importlib.util.spec_from_file_location(
@@ -41,9 +38,8 @@ def _by_copy(doc) -> dict[int, Counter]:
     return out
 
 
-def test_snapshot_of_2000_endpoints_rescans_with_every_finding(aws, tmp_path):
-    seed(aws.url)
-    snap = json.loads(dump_snapshot(run_audit().inventory))
+def test_snapshot_of_2000_endpoints_rescans_with_every_finding(sandbox_audit, tmp_path):
+    snap = json.loads(dump_snapshot(sandbox_audit.inventory))
     big = snapshot_scale.scale(snap, COPIES)
     assert snapshot_scale.endpoints(big) == 2000
     path = tmp_path / "big.json"

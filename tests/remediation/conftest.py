@@ -8,7 +8,8 @@ from datetime import datetime, timedelta, timezone
 import boto3
 import pytest
 
-from tests.live.conftest import _moto_server, aws, moto_server  # noqa: F401 - shared fixtures
+from tests.live.conftest import (  # noqa: F401 - shared fixtures
+    _moto_server, aws, moto_server, sandbox_account, sandbox_audit)
 
 from auditor.models.findings import Finding, Location, ResourceRef
 from auditor.remediation.aws import Clients

@@ -43,7 +43,7 @@ def run(capsys, *args, input=None, tty=False, monkeypatch=None):
     return int(e.value.code or 0), cap.out, cap.err
 
 
-def test_plan_changes_nothing_and_shows_before_after_why(seeded, capsys):
+def test_plan_changes_nothing_and_shows_before_after_why(sandbox_account, capsys):
     start = account_state()
     code, out, err = run(capsys, "remediate", "--region", REGION)
     assert code == 0, err
@@ -121,7 +121,7 @@ def test_confirmation_on_a_terminal(seeded, capsys, monkeypatch, tmp_path):
     assert code == 0 and "Summary: 2 done" in out
 
 
-def test_apply_without_a_terminal_needs_yes(seeded, capsys, monkeypatch):
+def test_apply_without_a_terminal_needs_yes(sandbox_account, capsys, monkeypatch):
     start = account_state()
     code, out, err = run(capsys, "remediate", "--region", REGION, "--apply", tty=False, monkeypatch=monkeypatch)
     assert code == 2 and "pass --yes" in err
@@ -143,7 +143,7 @@ def test_endpoint_opts_in_raise_and_default_journal_under_xdg(seeded, capsys, mo
     assert len(list((tmp_path / "state" / "sm-audit").glob("journal-*.jsonl"))) == 2  # restore journaled itself
 
 
-def test_remediate_from_saved_findings(seeded, capsys, tmp_path):
+def test_remediate_from_saved_findings(sandbox_account, capsys, tmp_path):
     code, out, _ = run(capsys, "audit", "--region", REGION, "--format", "json")
     saved = tmp_path / "audit.json"
     saved.write_text(out)
@@ -154,7 +154,7 @@ def test_remediate_from_saved_findings(seeded, capsys, tmp_path):
     assert account_state() == start
 
 
-def test_usage_errors(seeded, capsys, tmp_path):
+def test_usage_errors(sandbox_account, capsys, tmp_path):
     code, _, err = run(capsys, "remediate", "--variant", "v")
     assert code == 2 and "need --endpoint" in err
     code, _, err = run(capsys, "remediate", "--rule", "SM101")
@@ -181,7 +181,7 @@ def test_sandbox_remediate_is_demonstrable(moto_server, capsys, tmp_path):
 
 @pytest.mark.parametrize("fmt, needle", [("html", "churn-dev"), ("markdown", "Remediation plan"),
                                          ("sarif", '"version": "2.1.0"')])
-def test_plan_renders_in_every_report_format(seeded, capsys, fmt, needle):
+def test_plan_renders_in_every_report_format(sandbox_account, capsys, fmt, needle):
     code, out, err = run(capsys, "remediate", "--region", REGION, "--format", fmt)
     assert code == 0, err
     assert needle in out
@@ -224,7 +224,7 @@ def test_after_apply_the_audit_no_longer_finds_what_was_fixed(seeded, capsys, tm
 
 
 @pytest.mark.parametrize("fmt", ["markdown", "html"])
-def test_remediate_report_leads_with_the_plan_and_its_verdict_matches_the_exit_code(seeded, capsys, fmt):
+def test_remediate_report_leads_with_the_plan_and_its_verdict_matches_the_exit_code(sandbox_account, capsys, fmt):
     code, out, err = run(capsys, "remediate", "--region", REGION, "--format", fmt)
     assert code == 0, err
     verdict = "PASS: plan made, nothing was changed (2 planned, 1 skipped); --apply carries it out"
