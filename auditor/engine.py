@@ -300,9 +300,9 @@ def evaluate(inv: Inventory, rules: list[Rule], ctx_factory) -> tuple[list[Findi
                     except Exception as e:  # noqa: BLE001
                         col.crashed(res, e)
         try:
+            account_level = inv.complete or rule.on_templates("check_inventory")
             with unknown_lists() as skipped:
-                pairs = list(rule.check_inventory(ctx)) if inv.complete or rule.on_templates("check_inventory") \
-                    else []
+                pairs = list(rule.check_inventory(ctx)) if account_level else []
             pairs += [(u.resource, u) for u in unread_lists(skipped, pairs)]
             for res, r in pairs:
                 col.outcomes.setdefault(res.key, "pass")
