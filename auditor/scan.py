@@ -19,7 +19,7 @@ from typing import Any, Optional
 
 from .config import Config
 from .engine import problem_finding
-from .loaders import FileResult, discover, load_file
+from .loaders import FileResult, discover, load_file, planned_modules
 from .models.findings import (Evaluation, Finding, Location, ResourceRef, ResultDocument, RunInfo, SkippedFile,
                               SuppressionInfo)
 from .runner import build_ruleset, finish, run_rules, settings_for
@@ -155,6 +155,7 @@ def scan(paths: list[str], cfg: Config, production: bool = False, select: Option
     bindings = bindings if bindings else None
     settings = settings_for(cfg, production)
     files, missing = discover(paths)
+    files = planned_modules(files, getattr(terraform, "tf_dir", None))
     findings = [problem_finding(p) for p in missing]
     evaluations: list = []
     resources: dict = {}

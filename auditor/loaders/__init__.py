@@ -91,6 +91,46 @@ def discover(paths: Iterable[str]) -> tuple[list[tuple[str, bool]], list[InputPr
     return unique, problems
 
 
+def planned_modules(files: list[tuple[str, bool]], tf_dir: Any = None) -> list[tuple[str, bool]]:
+    """``files`` without the Terraform modules whose plan JSON is scanned in
+    the same run: the plan is read with the module's ``.tf`` files beside it
+    (or ``tf_dir``) as its sources, so its findings already point at their
+    lines, with the values Terraform resolved; scanning the module too would
+    report everything twice. A plan that is not a readable 1.x plan leaves
+    its module to be scanned (the plan is an SM001 of its own)."""
+    modules = {os.path.realpath(f): f for f, _ in files if os.path.isdir(f)}
+    if not modules:
+        return files
+    covered = set()
+    for f, _ in files:
+        if f.lower().endswith(".json") and not os.path.isdir(f):
+            key = os.path.realpath(tf_dir or os.path.dirname(os.path.abspath(f)))
+            if key in modules and key not in covered and _readable_plan(f):
+                covered.add(key)
+    return [(f, e) for f, e in files if not (os.path.isdir(f) and os.path.realpath(f) in covered)]
+
+
+def _readable_plan(path: str) -> bool:
+    import json
+
+    try:
+        with open_regular(path) as fh:
+            raw = fh.read(MAX_BYTES + 1)
+    except (NotRegular, OSError):
+        return False
+    if len(raw) > MAX_BYTES or b'"planned_values"' not in raw:
+        return False
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        return False
+    if not _is_plan(data):
+        return False
+    from .terraform.plan import shape_problem
+
+    return shape_problem(data) is None
+
+
 def display_path(path: str) -> str:
     """Paths in findings: relative to the working directory when below it.
     Bytes of a name that are not UTF-8 are shown as ``\\xff`` escapes (the
@@ -265,4 +305,4 @@ def _is_plan(data: Any) -> bool:
         "planned_values" in data or "resource_changes" in data or "terraform_version" in data)
 
 
-__all__ = ["discover", "load_file", "FileResult", "InputProblem", "display_path"]
+__all__ = ["discover", "planned_modules", "load_file", "FileResult", "InputProblem", "display_path"]

@@ -94,3 +94,47 @@ def test_wrong_shape_is_an_sm001_and_other_files_are_scanned(tmp_path):
     (bad,) = findings(doc, "SM001")
     assert bad.message == "planned_values.root_module must be an object" and bad.location.line == 3
     assert findings(doc, "SM401")
+
+
+# ---- a plan beside its module: scanned once, as the plan ----------------------
+
+def _all(doc):
+    return sorted((f.rule, f.resource.id if f.resource else None, Path(f.location.file or "").name, f.location.line,
+                   f.path, f.outcome, f.message) for f in doc.findings)
+
+
+def test_a_directory_with_its_plan_is_scanned_once_as_the_plan(tmp_path):
+    d = tmp_path / "endpoint"
+    shutil.copytree(PLANS / "endpoint", d)
+    by_plan = scan_tf(d / "plan.json")
+    doc = scan_tf(tmp_path)
+    assert _all(doc) == _all(by_plan)
+    assert len(_all(doc)) == len(set(_all(doc)))  # no finding twice
+    # the plan's resolved values, at the .tf lines: the plan's variable values decide
+    assert _fail(doc, "SM201") == [("SM201", "aws_sagemaker_endpoint_configuration.main", "main.tf", 23,
+                                    "production_variants[0].initial_instance_count", "fail")]
+    assert doc.run.files_scanned == 2 and doc.run.files == [str(d / "plan.json")]
+    # named together, the module and its plan are one scan too
+    assert _all(scan_tf([d / "main.tf", d / "plan.json"])) == _all(by_plan)
+
+
+def test_tf_dir_names_the_module_its_plan_covers(tmp_path):
+    plan = tmp_path / "plan.json"
+    shutil.copy(PLAN, plan)
+    d = tmp_path / "sources"
+    shutil.copytree(PLANS / "endpoint", d)
+    (d / "plan.json").unlink()
+    options = TfOptions(tf_dir=str(d))
+    assert _all(scan_tf([plan, d], options=options)) == _all(scan_tf(plan, options=options))
+
+
+def test_a_plan_that_cannot_be_read_leaves_its_module_scanned(tmp_path):
+    d = tmp_path / "endpoint"
+    shutil.copytree(PLANS / "endpoint", d)
+    data = json.loads(PLAN.read_text())
+    data["format_version"] = "2.0"
+    (d / "plan.json").write_text(json.dumps(data, indent=1))
+    doc = scan_tf(tmp_path)
+    assert [(Path(f.location.file).name, f.location.line) for f in findings(doc, "SM001")] == [("plan.json", 2)]
+    module = scan_tf(d / "main.tf")
+    assert [x for x in _all(doc) if x[0] != "SM001"] == _all(module)

@@ -31,7 +31,7 @@ def load_plan(path: str, name: str, doc: Any, options: Any, display) -> Any:
     result = FileResult(name, kind="terraform-plan")
     result.positions = {0: doc.positions}
     data = doc.data
-    problem = _shape_problem(data)
+    problem = shape_problem(data)
     if problem is not None:
         msg, ppath = problem
         result.problems.append(InputProblem(name, msg, ppath, 0))
@@ -45,7 +45,7 @@ def load_plan(path: str, name: str, doc: Any, options: Any, display) -> Any:
     return result
 
 
-def _shape_problem(data: dict) -> Optional[tuple[str, tuple]]:
+def shape_problem(data: dict) -> Optional[tuple[str, tuple]]:
     fv = data.get("format_version")
     if not isinstance(fv, str) or not fv.startswith("1."):
         return (f"Terraform plan JSON format_version {fv!r} is not supported (sm-audit reads format 1.x, "
