@@ -65,6 +65,27 @@ def metric_plan(rs, now: datetime):
     return MetricPlan(now=now, series=[Series(*key, hours=h) for key, h in hours.items()])
 
 
+def transform_jobs_since(rs, cfg: Config, now: datetime) -> Optional[datetime]:
+    """When the collected transform jobs start: ``now`` minus the
+    ``transform_window_days`` of the rule that declares it (SM503, as
+    configured, even when SM503 itself is not selected); None when no
+    selected rule reads transform jobs."""
+    from datetime import timedelta
+
+    from . import registry
+    from .config import rule_params
+
+    if not any("TransformJob" in r.targets or "TransformJob" in r.reads_for(k) for r in rs.rules for k in r.targets):
+        return None
+    declared = [cls for cls in registry.load(plugins=cfg.plugins).ordered()
+                if "transform_window_days" in cls.Params.model_fields]
+    if not declared:
+        return None
+    chosen = next((r for r in rs.rules if type(r) is declared[0]), None)
+    params = chosen.params if chosen is not None else rule_params(cfg, declared[0])
+    return now - timedelta(days=float(params.transform_window_days))
+
+
 def audit(cfg: Config, opts: AuditOptions, today: Optional[date] = None) -> AuditResult:
     import time
 
@@ -82,6 +103,7 @@ def audit(cfg: Config, opts: AuditOptions, today: Optional[date] = None) -> Audi
                   org_role=opts.org_role, shard=opts.shard)
     collected, accounts, regions = run(factory, scope, max_workers=opts.max_workers,
                                        inner_workers=opts.inner_workers, metric_plan=metric_plan(rs, now),
+                                       jobs_since=transform_jobs_since(rs, cfg, now),
                                        progress=opts.progress)
     from .credentials import check_gaps
 

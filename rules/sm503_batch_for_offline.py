@@ -10,6 +10,7 @@ from pydantic import Field
 
 from auditor.inventory import parse_time, series_window
 from auditor.rulebase import Fail, MetricNeed, Rule, RuleParams, Undecided
+from auditor.models.resources import EndpointConfig
 from auditor.values import Unknown, display, is_known, why_unknown
 
 
@@ -68,6 +69,13 @@ class BatchForOffline(Rule):
       Endpoints younger than the window, or whose series does not cover it,
       are not judged.
 
+    *Batch transform jobs* (live): the jobs created in the last
+    `transform_window_days` (default 30) are collected with the account.
+    Each is batch inference, so it passes here; their models are judged by
+    SM101–SM103 and SM401, their output and volume keys by SM403. When an
+    endpoint's finding stands and one of its models also ran as such a job,
+    the message names the job: the workload already runs as batch.
+
     ## Why
     Batch transform bills only while the job runs; an endpoint that serves a
     nightly scoring run bills the other 23 hours too.
@@ -95,8 +103,8 @@ class BatchForOffline(Rule):
     section = "Cost Optimization"
     policy = "Batch inference should be used for non-real-time workloads."
     tags = ("cost", "batch")
-    targets = ("Endpoint",)
-    reads = ("EndpointConfig",)
+    targets = ("Endpoint", "TransformJob")
+    reads = {"Endpoint": ("EndpointConfig", "TransformJob"), "TransformJob": ()}
     metrics = (MetricNeed("Invocations", "Sum", "window_hours"),)
 
     class Params(RuleParams):
@@ -107,8 +115,14 @@ class BatchForOffline(Rule):
         max_bursts: int = Field(7, gt=0)
         min_burst_share: float = Field(0.9, ge=0, le=1)
         min_invocations: float = Field(100, ge=0)
+        transform_window_days: int = Field(30, gt=0)  # recent transform jobs: collected live, named in findings
 
-    def check(self, ep, ctx):
+    def check(self, res, ctx):
+        if res.kind == "TransformJob":
+            return  # batch inference: what the policy asks for (the engine records the pass)
+        yield from self._endpoint(res, ctx)
+
+    def _endpoint(self, ep, ctx):
         cfg = ctx.inv.config_of(ep)
         realtime = self._realtime(cfg)
         tagged = self._declared(ep, cfg)
@@ -120,10 +134,11 @@ class BatchForOffline(Rule):
                                 f"cannot tell whether endpoint {ep.label} is an offline workload: {value.reason}")
                 return
             if realtime is True:
+                jobs, also = self._batch_jobs(ep, cfg, ctx)
                 yield Fail(tpath,
                            f"endpoint {ep.label} is declared an offline workload ({where} tag "
                            f"{self.params.workload_tag}={value}) but is a real-time endpoint; the policy wants batch "
-                           f"transform for non-real-time workloads")
+                           f"transform for non-real-time workloads{also}", data={"transform_jobs": jobs} if jobs else {})
                 return
             if isinstance(realtime, Unknown):
                 yield Undecided(("EndpointConfigName",), f"endpoint {ep.label} is declared an offline workload; cannot "
@@ -193,7 +208,23 @@ class BatchForOffline(Rule):
         facts = bulk_pattern(slots, p.max_active_ratio, p.max_bursts, p.min_burst_share, p.min_invocations)
         if facts is None:
             return
+        jobs, also = self._batch_jobs(ep, cfg, ctx)
         yield Fail((), f"endpoint {ep.label} served {facts['invocations']:g} invocations in {facts['bursts']} "
                        f"burst(s) over the last {p.window_hours} h, busy in {facts['active_ratio']:.0%} of the "
-                       f"periods; a periodic bulk workload is cheaper as batch transform",
-                   data={"endpoint": display(ep.name), **facts})
+                       f"periods; a periodic bulk workload is cheaper as batch transform{also}",
+                   data={"endpoint": display(ep.name), **facts, **({"transform_jobs": jobs} if jobs else {})})
+
+    def _batch_jobs(self, ep, cfg, ctx) -> tuple[list[str], str]:
+        """(names, message clause) of the recent transform jobs that ran one
+        of the endpoint's variants' models."""
+        models = [v.ModelName for _, v in (cfg.all_variants() if isinstance(cfg, EndpointConfig) else [])]
+        models = [m for m in models if isinstance(m, str)]
+        since = ctx.now - timedelta(days=self.params.transform_window_days)
+        jobs = sorted(str(j.name) for j in ctx.inv.of("TransformJob")
+                      if j.meta.account == ep.meta.account and j.meta.region == ep.meta.region
+                      and j.ModelName in models and (parse_time(j.CreationTime) or since) >= since)
+        if not jobs:
+            return [], ""
+        shown = ", ".join(jobs[:3]) + (f" and {len(jobs) - 3} more" if len(jobs) > 3 else "")
+        return jobs, (f"; its model already ran as batch transform job {shown} in the last "
+                      f"{self.params.transform_window_days} days")

@@ -2,7 +2,10 @@
 
 Call budget (per region): ListEndpoints (paged), DescribeEndpoint per
 endpoint, DescribeEndpointConfig per distinct config, DescribeModel per
-distinct model; everything else in bulk: tags (Resource Groups Tagging API),
+distinct model (of variants, inference components and recent transform
+jobs), DescribeInferenceComponent per component, DescribeTransformJob per
+job created in the window (ListTransformJobs with CreationTimeAfter);
+everything else in bulk: tags (Resource Groups Tagging API),
 scalable targets and policies, alarms, log groups, monitoring schedules,
 subnets, VPC endpoints, metrics (GetMetricData, 500 queries a call). Per-
 resource describes run on a small thread pool (one client, thread-safe).
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Callable, Iterable, Optional
 
 from ..models import resources as m
@@ -25,7 +29,8 @@ from .shape import described, meta, tag_dict
 
 SAGEMAKER_NS = ("AWS/SageMaker", "/aws/sagemaker/")
 LOG_PREFIX = "/aws/sagemaker/Endpoints/"
-TAG_TYPES = ["sagemaker:endpoint", "sagemaker:endpoint-config", "sagemaker:model"]
+TAG_TYPES = ["sagemaker:endpoint", "sagemaker:endpoint-config", "sagemaker:model", "sagemaker:inference-component",
+             "sagemaker:transform-job"]
 JOB_DEFINITION_OPS = {
     "DataQuality": "describe_data_quality_job_definition",
     "ModelQuality": "describe_model_quality_job_definition",
@@ -52,7 +57,9 @@ def _op(client: Any, method: str) -> str:
 # The operations whose required members are checked: the per-resource describes every
 # rule reads. (moto 5.2.5 leaves required members out of other answers, e.g.
 # DescribeModelPackage's ModelPackageName; widening this needs moto_ext to fill them.)
-CHECKED_RESPONSES = {"DescribeEndpoint", "DescribeEndpointConfig", "DescribeModel", "ListEndpoints"}
+CHECKED_RESPONSES = {"DescribeEndpoint", "DescribeEndpointConfig", "DescribeModel", "ListEndpoints",
+                     "ListInferenceComponents", "DescribeInferenceComponent", "ListTransformJobs",
+                     "DescribeTransformJob"}
 
 
 class IncompleteResponse(Exception):
@@ -77,13 +84,14 @@ def complete(client: Any, method: str, response: Any) -> Any:
 
 class RegionCollector:
     def __init__(self, session: Any, factory: Any, account: str, region: str, workers: int = 8,
-                 metric_plan: Optional[Any] = None) -> None:
+                 metric_plan: Optional[Any] = None, jobs_since: Optional[datetime] = None) -> None:
         self.session = session
         self.factory = factory
         self.account = account
         self.region = region
         self.workers = workers
         self.metric_plan = metric_plan
+        self.jobs_since = jobs_since  # transform jobs created since then; None: not collected
         self.out = Collected()
         self._clients: dict[str, Any] = {}
         self.tags: dict[str, dict] = {}
@@ -156,6 +164,7 @@ class RegionCollector:
         if summaries is None:
             # nothing in this region can be seen: one gap for every kind
             raise RegionUnavailable(failed[0])
+        job_summaries = self.list_transform_jobs()
         bulk = {
             "tags": self.collect_tags,
             "scaling": self.collect_scaling,
@@ -164,21 +173,29 @@ class RegionCollector:
             "schedules": self.collect_monitoring,
             "vpce": self.collect_vpc_endpoints,
             "groups": self.collect_package_groups,
+            "components": self.collect_components,
         }
-        if not summaries:
-            return self.out  # no endpoints: nothing else here can matter to a rule
+        if not summaries and not job_summaries:
+            return self.out  # no endpoints, no recent batch jobs: nothing else here can matter to a rule
         with ThreadPoolExecutor(max_workers=len(bulk)) as pool:
-            futures = [pool.submit(fn) for fn in bulk.values()]
+            futures = {k: pool.submit(fn) for k, fn in bulk.items()}
             endpoints = self._map(self.describe_endpoint, summaries)
-            for f in futures:
+            jobs = self._map(self.describe_transform_job, job_summaries)
+            for f in futures.values():
                 f.result()
+        components = futures["components"].result()
         endpoints = [e for e in endpoints if e is not None]
+        jobs = [j for j in jobs if j is not None]
         for e in endpoints:
             e.Tags = self.tags_for(e.meta.arn)
             e.meta = self.meta(e.meta.type, e.meta.arn)
             self.add(e)
+        for x in [*components, *jobs]:
+            x.Tags = self.tags_for(x.meta.arn)
+            x.meta = self.meta(x.meta.type, x.meta.arn)
+            self.add(x)
         configs = self.collect_configs(endpoints)
-        models = self.collect_models(configs, endpoints)
+        models = self.collect_models(configs, endpoints, components, jobs)
         with ThreadPoolExecutor(max_workers=4) as pool:
             jobs = [pool.submit(self.collect_buckets, models), pool.submit(self.collect_subnets, models),
                     pool.submit(self.collect_packages, models), pool.submit(self.collect_dashboards, endpoints)]
@@ -187,7 +204,7 @@ class RegionCollector:
             for j in jobs:
                 j.result()
         self.finish_tags()
-        inherit_suppressions(endpoints, configs, models)
+        inherit_suppressions(endpoints, configs, models, components)
         return self.out
 
     # -- SageMaker ----------------------------------------------------------
@@ -241,34 +258,47 @@ class RegionCollector:
             self.add(c)
         return configs
 
-    def collect_models(self, configs: list[m.EndpointConfig], endpoints: list[m.Endpoint]) -> list[m.Model]:
-        users: dict[str, list[m.EndpointConfig]] = {}
+    def collect_models(self, configs: list[m.EndpointConfig], endpoints: list[m.Endpoint],
+                       components: list[m.InferenceComponent] = (),
+                       jobs: list[m.TransformJob] = ()) -> list[m.Model]:
+        """The models of variants (production and shadow), of inference
+        components and of recent transform jobs, each described once."""
+        users: dict[str, list[m.Resource]] = {}
         for c in configs:
-            for _, v in c.variants():
+            for _, v in c.all_variants():
                 if isinstance(v.ModelName, str):
                     users.setdefault(v.ModelName, []).append(c)
-            for v in c.ShadowProductionVariants or []:
-                if isinstance(v.ModelName, str):
-                    users.setdefault(v.ModelName, []).append(c)
+        for x in components:
+            name = getattr(x.Specification, "ModelName", None) if isinstance(x.Specification, m.Part) else None
+            if isinstance(name, str):
+                users.setdefault(name, []).append(x)
+        for j in jobs:
+            if isinstance(j.ModelName, str):
+                users.setdefault(j.ModelName, []).append(j)
+
+        def serving(name: str) -> list[m.Endpoint]:
+            """The endpoints that serve the model (through a config or a component)."""
+            names = {u.EndpointConfigName for u in users[name] if isinstance(u, m.EndpointConfig)}
+            hosts = {u.EndpointName for u in users[name] if isinstance(u, m.InferenceComponent)}
+            return [ep for ep in endpoints if ep.EndpointConfigName in names or ep.EndpointName in hosts]
 
         def one(name: str) -> Optional[m.Model]:
             def fail(e: BaseException, note: str = "") -> list:
                 gaps = [self._gap("sagemaker", "DescribeModel", e, resource=name, note=note)]
-                for c in users[name]:
-                    gaps.append(self._gap("sagemaker", "DescribeModel", e, resource=c.meta.arn,
+                for r in [*users[name], *serving(name)]:
+                    gaps.append(self._gap("sagemaker", "DescribeModel", e, resource=r.meta.arn,
                                           note=note or f"model {name}"))
-                    for ep in endpoints:
-                        if ep.EndpointConfigName == c.EndpointConfigName:
-                            gaps.append(self._gap("sagemaker", "DescribeModel", e, resource=ep.meta.arn,
-                                                  note=note or f"model {name}"))
                 return gaps
 
             r = self._call("sagemaker", "describe_model", fail=fail, ok_errors=("ValidationException",),
                            ModelName=name)
             if isinstance(r, Exception):
-                names = {c.EndpointConfigName for c in users[name]}
-                return self._gone(m.Model, "AWS::SageMaker::Model", "model", name,
-                                  [ep for ep in endpoints if ep.EndpointConfigName in names], fail, r)
+                eps = serving(name)
+                if not eps:  # only batch jobs ran it: deleted after the job, as is common
+                    jobs_ = ", ".join(sorted(str(u.name) for u in users[name]))
+                    self.out.gaps.extend(fail(r, f"model {name} of transform job {jobs_} no longer exists"))
+                    return None
+                return self._gone(m.Model, "AWS::SageMaker::Model", "model", name, eps, fail, r)
             if r is None:
                 return None
             arn = r["ModelArn"]
@@ -280,6 +310,49 @@ class RegionCollector:
         for x in models:
             self.add(x)
         return models
+
+    # -- inference components and batch transform jobs ----------------------
+    def collect_components(self) -> list[m.InferenceComponent]:
+        """Every inference component of the region, described (the listing
+        omits the specification: the model and the copies)."""
+        items = self._pages("sagemaker", "list_inference_components", "InferenceComponents", MaxResults=100)
+
+        def one(s: dict) -> Optional[m.InferenceComponent]:
+            name, arn = s["InferenceComponentName"], s["InferenceComponentArn"]
+
+            def fail(e: BaseException) -> list:
+                # hides the component and what its endpoint runs
+                return [self._gap("sagemaker", "DescribeInferenceComponent", e, resource=r, note=f"component {name}")
+                        for r in (arn, s.get("EndpointArn")) if r]
+
+            r = self._call("sagemaker", "describe_inference_component", fail=fail, ok_errors=("ValidationException",),
+                           InferenceComponentName=name)
+            if isinstance(r, Exception):
+                return None  # deleted since it was listed
+            data = described(r if r is not None else s, drop=("InferenceComponentArn", "EndpointArn",
+                                                                "CreationTime", "LastModifiedTime"))
+            return m.InferenceComponent(meta=self.meta("AWS::SageMaker::InferenceComponent", arn), **data)
+
+        return [x for x in self._map(one, items or []) if x is not None]
+
+    def list_transform_jobs(self) -> list[dict]:
+        """Summaries of the transform jobs created since ``jobs_since``."""
+        if self.jobs_since is None:
+            return []
+        return self._pages("sagemaker", "list_transform_jobs", "TransformJobSummaries",
+                           CreationTimeAfter=self.jobs_since, MaxResults=100) or []
+
+    def describe_transform_job(self, s: dict) -> Optional[m.TransformJob]:
+        name, arn = s["TransformJobName"], s["TransformJobArn"]
+        r = self._call("sagemaker", "describe_transform_job",
+                       fail=lambda e: [self._gap("sagemaker", "DescribeTransformJob", e, resource=arn)],
+                       ok_errors=("ValidationException",), TransformJobName=name)
+        if isinstance(r, Exception):
+            return None
+        keep = ("TransformJobName", "TransformJobStatus", "ModelName", "TransformOutput", "TransformResources",
+                "CreationTime", "TransformInput", "DataCaptureConfig")
+        data = {k: v for k, v in described(r if r is not None else s).items() if k in keep}
+        return m.TransformJob(meta=self.meta("AWS::SageMaker::TransformJob", arn), **data)
 
     def _gone(self, cls: type, cfn_type: str, segment: str, name: str, endpoints: list[m.Endpoint],
               fail: Callable[..., list[CoverageGap]], e: BaseException) -> m.Resource:
@@ -484,7 +557,8 @@ class RegionCollector:
         """Tags could not be read in bulk: ask per resource (ListTags)."""
         if self.tags_known:
             return
-        targets = [r for r in self.out.resources if isinstance(r, (m.Endpoint, m.EndpointConfig, m.Model))]
+        targets = [r for r in self.out.resources if isinstance(r, (m.Endpoint, m.EndpointConfig, m.Model,
+                                                                    m.InferenceComponent, m.TransformJob))]
 
         def one(r: m.Resource) -> None:
             arn = r.meta.arn
@@ -503,9 +577,10 @@ class RegionCollector:
         self._map(one, targets)
 
 
-def inherit_suppressions(endpoints: list, configs: list, models: list) -> None:
+def inherit_suppressions(endpoints: list, configs: list, models: list, components: list = ()) -> None:
     """People tag the endpoint they see: an ``sm-audit:skip`` tag on an
-    endpoint also covers findings on its endpoint config and models."""
+    endpoint also covers findings on its endpoint config, its inference
+    components and their models."""
     def add(res: m.Resource, sups: list) -> None:
         have = {(x.rule, x.source) for x in res.meta.suppressions}
         res.meta.suppressions.extend(x for x in sups if (x.rule, x.source) not in have)
@@ -514,10 +589,17 @@ def inherit_suppressions(endpoints: list, configs: list, models: list) -> None:
         for e in endpoints:
             if e.EndpointConfigName == c.EndpointConfigName:
                 add(c, e.meta.suppressions)
+    for ic in components:
+        for e in endpoints:
+            if e.EndpointName == ic.EndpointName:
+                add(ic, e.meta.suppressions)
     for x in models:
         for c in configs:
             if any(v.ModelName == x.ModelName for _, v in c.variants()):
                 add(x, c.meta.suppressions)
+        for ic in components:
+            if getattr(ic.Specification, "ModelName", None) == x.ModelName:
+                add(x, ic.meta.suppressions)
 
 
 def _sagemaker_alarm(a: dict) -> bool:

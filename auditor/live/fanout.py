@@ -133,9 +133,11 @@ def resolve_regions(factory: SessionFactory, scope: Scope, acct: Account) -> tup
 
 
 def run(factory: SessionFactory, scope: Scope, max_workers: int = 8, inner_workers: int = 8,
-        metric_plan: Any = None, progress: Optional[bool] = None) -> tuple[Collected, list[str], list[str]]:
+        metric_plan: Any = None, progress: Optional[bool] = None,
+        jobs_since: Any = None) -> tuple[Collected, list[str], list[str]]:
     """Collect every (account, region); returns everything plus the accounts
-    and regions covered."""
+    and regions covered. ``jobs_since``: collect the transform jobs created
+    since then (None: none)."""
     total = Collected()
     accounts = resolve_accounts(factory, scope)
     tasks: list[tuple[Account, Optional[str]]] = []
@@ -173,8 +175,9 @@ def run(factory: SessionFactory, scope: Scope, max_workers: int = 8, inner_worke
         via = region or home.get(acct.id) or _default_region(factory)
         session = factory.session(via, acct.creds)  # per thread: sessions are not thread-safe
         cls = AccountCollector if region is None else RegionCollector
+        extra = {"jobs_since": jobs_since} if region else {}
         col = cls(session, factory, acct.id or "", via, workers=inner_workers,
-                  metric_plan=metric_plan if region else None)
+                  metric_plan=metric_plan if region else None, **extra)
         try:
             return col.collect()
         except RegionUnavailable as e:

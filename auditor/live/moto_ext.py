@@ -23,6 +23,12 @@ What this adds or corrects (see MOTO-NOTES.md):
   dimensions predates inference components and refuses it).
 * An endpoint config's ARN is a string (moto stores a 1-tuple, which leaks
   into the Resource Groups Tagging API as ``"('arn:...',)"``).
+* Inference components (moto: not implemented): Create, Describe (the
+  container as AWS reports it: ``DeployedImage``, ``ArtifactUrl``), List
+  (endpoint, variant, status, name and creation-time filters, paging),
+  Delete; their tags through AddTags/ListTags and the Tagging API. An
+  endpoint config's variant may name no model (it hosts components; moto
+  demands ``ModelName``).
 
 Installed once per process; safe to call repeatedly.
 """
@@ -55,6 +61,7 @@ def install() -> None:
         if _installed:
             return
         _patch_sagemaker()
+        _patch_components()
         _patch_s3()
         _patch_cloudtrail()
         _patch_autoscaling()
@@ -173,6 +180,141 @@ def _patch_sagemaker() -> None:
     SageMakerResponse.describe_monitoring_schedule = describe_monitoring_schedule
     sm_models.FakeEndpointConfig.__init__ = config_init
     sm_models.FakeEndpoint._process_production_variants = process_variants
+
+
+class _Component:
+    """An inference component in the backend (``arn`` and ``tags`` are what
+    moto's tagging code reads)."""
+
+    def __init__(self, arn: str, data: dict, tags: list) -> None:
+        self.arn = arn
+        self.data = data
+        self.tags = list(tags)
+
+
+def _components(backend: Any) -> dict[str, _Component]:
+    store = getattr(backend, "_sm_audit_components", None)
+    if store is None:
+        store = {}
+        backend._sm_audit_components = store
+    return store
+
+
+def _patch_components() -> None:
+    from moto.core.responses import ActionResult, EmptyResult
+    from moto.sagemaker import models as sm_models
+    from moto.sagemaker.exceptions import ValidationError
+    from moto.sagemaker.responses import SageMakerResponse
+
+    def create(self):  # type: ignore[no-untyped-def]
+        b = _backend(self)
+        name, ep_name = self._get_param("InferenceComponentName"), self._get_param("EndpointName")
+        if name in _components(b):
+            raise ValidationError(message=f"Cannot create already existing inference component \"{name}\".")
+        ep = b.endpoints.get(ep_name)
+        if ep is None:
+            raise ValidationError(message=f"Could not find endpoint \"{ep_name}\".")
+        spec = dict(self._get_param("Specification") or {})
+        if isinstance(spec.get("Container"), dict):
+            # AWS reports the image it deployed, not the request's Image member
+            c = dict(spec["Container"])
+            image = c.pop("Image", None)
+            if image:
+                c["DeployedImage"] = {"SpecifiedImage": image, "ResolvedImage": image}
+            spec["Container"] = c
+        copies = (self._get_param("RuntimeConfig") or {}).get("CopyCount")
+        now = datetime.now(timezone.utc)
+        arn = f"arn:aws:sagemaker:{b.region_name}:{b.account_id}:inference-component/{name}"
+        data = {"InferenceComponentName": name, "InferenceComponentArn": arn, "EndpointName": ep_name,
+                "EndpointArn": ep.arn, "VariantName": self._get_param("VariantName"), "Specification": spec,
+                "RuntimeConfig": {"DesiredCopyCount": copies, "CurrentCopyCount": copies} if copies else None,
+                "CreationTime": now, "LastModifiedTime": now, "InferenceComponentStatus": "InService"}
+        _components(b)[name] = _Component(arn, {k: v for k, v in data.items() if v is not None},
+                                          self._get_param("Tags") or [])
+        return ActionResult({"InferenceComponentArn": arn})
+
+    def describe(self):  # type: ignore[no-untyped-def]
+        name = self._get_param("InferenceComponentName")
+        c = _components(_backend(self)).get(name)
+        if c is None:
+            raise ValidationError(message=f"Could not find inference component \"{name}\".")
+        return ActionResult(c.data)
+
+    def delete(self):  # type: ignore[no-untyped-def]
+        name = self._get_param("InferenceComponentName")
+        if _components(_backend(self)).pop(name, None) is None:
+            raise ValidationError(message=f"Could not find inference component \"{name}\".")
+        return EmptyResult()
+
+    def list_(self):  # type: ignore[no-untyped-def]
+        items = [c.data for c in _components(_backend(self)).values()]
+        for param, key in (("EndpointNameEquals", "EndpointName"), ("VariantNameEquals", "VariantName"),
+                           ("StatusEquals", "InferenceComponentStatus")):
+            want = self._get_param(param)
+            if want:
+                items = [x for x in items if x.get(key) == want]
+        part = self._get_param("NameContains")
+        if part:
+            items = [x for x in items if part in x["InferenceComponentName"]]
+        after, before = self._get_param("CreationTimeAfter"), self._get_param("CreationTimeBefore")
+        if after is not None:
+            items = [x for x in items if x["CreationTime"] > _aware(after)]
+        if before is not None:
+            items = [x for x in items if x["CreationTime"] < _aware(before)]
+        key = {"Name": "InferenceComponentName", "Status": "InferenceComponentStatus"}.get(
+            self._get_param("SortBy") or "CreationTime", "CreationTime")
+        items.sort(key=lambda x: (x[key], x["InferenceComponentName"]),
+                   reverse=(self._get_param("SortOrder") or "Descending") == "Descending")
+        start = int(self._get_param("NextToken") or 0)
+        size = int(self._get_param("MaxResults") or 10)
+        summary = ("CreationTime", "InferenceComponentArn", "InferenceComponentName", "EndpointArn",
+                   "EndpointName", "VariantName", "InferenceComponentStatus", "LastModifiedTime")
+        out: dict[str, Any] = {"InferenceComponents": [{k: x[k] for k in summary if x.get(k) is not None}
+                                                       for x in items[start:start + size]]}
+        if start + size < len(items):
+            out["NextToken"] = str(start + size)
+        return ActionResult(out)
+
+    orig_validate = sm_models.SageMakerModelBackend.validate_production_variants
+
+    def validate(self, variants):  # type: ignore[no-untyped-def]
+        # a variant that hosts inference components names no model
+        return orig_validate(self, [v for v in variants if "ModelName" in v])
+
+    orig_resource = sm_models.SageMakerModelBackend._get_resource_from_arn
+    orig_tagged = sm_models.SageMakerModelBackend.iter_tagged_resources
+
+    def resource_from_arn(self, arn):  # type: ignore[no-untyped-def]
+        kind, _, name = arn.split(":")[-1].partition("/")
+        if kind == "inference-component":
+            c = _components(self).get(name)
+            if c is None:
+                raise ValidationError(message=f"Could not find inference-component with name {name}")
+            return c
+        return orig_resource(self, arn)
+
+    def tagged(self):  # type: ignore[no-untyped-def]
+        from moto.core.resource_tagging import TaggedResource
+
+        yield from orig_tagged(self)
+        for c in _components(self).values():
+            yield TaggedResource(arn=c.arn, tags={t["Key"]: t["Value"] for t in c.tags},
+                                 resource_type="sagemaker:inference-component")
+
+    SageMakerResponse.create_inference_component = create
+    SageMakerResponse.describe_inference_component = describe
+    SageMakerResponse.delete_inference_component = delete
+    SageMakerResponse.list_inference_components = list_
+    sm_models.SageMakerModelBackend.validate_production_variants = validate
+    sm_models.SageMakerModelBackend._get_resource_from_arn = resource_from_arn
+    sm_models.SageMakerModelBackend.iter_tagged_resources = tagged
+
+
+def _aware(t: Any) -> datetime:
+    """A request timestamp (datetime or epoch seconds) as an aware datetime."""
+    if isinstance(t, datetime):
+        return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+    return datetime.fromtimestamp(float(t), timezone.utc)
 
 
 def _endpoint_of_definition(backend: Any, cfg: dict) -> Any:
