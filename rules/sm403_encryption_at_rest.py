@@ -7,7 +7,7 @@ from typing import Any
 
 from auditor.inventory import artifact_locations, models_using_bucket, s3_bucket_of
 from auditor.rulebase import Fail, Rule, RuleParams, Undecided, tag_matches
-from auditor.values import Str, Sym, Unknown, as_bool, display, is_known, why_unknown
+from auditor.values import Str, Sym, Unknown, as_bool, display, is_known, prop, why_unknown
 from auditor.values import prop as _get
 
 ALGORITHMS = ("AES256", "aws:kms", "aws:kms:dsse")
@@ -52,8 +52,21 @@ class EncryptionAtRest(Rule):
     *Production or sensitive deployments* need a customer managed KMS key for:
     the artifact bucket (`aws:kms`/`aws:kms:dsse` with a `KMSMasterKeyID` that
     is not `alias/aws/s3`), the endpoint config's `KmsKeyId` (ML storage
-    volume), `DataCaptureConfig.KmsKeyId` when data capture is on, and
-    `AsyncInferenceConfig.OutputConfig.KmsKeyId` for async endpoints.
+    volume), `DataCaptureConfig.KmsKeyId` when data capture is on,
+    `AsyncInferenceConfig.OutputConfig.KmsKeyId` for async endpoints, and
+    everything else that runs for the deployment:
+
+    * *Model Monitor jobs* (job definitions, and definitions written inline
+      in a `MonitoringSchedule`): the output key
+      (`<Type>JobOutputConfig.KmsKeyId`, inline `MonitoringOutputConfig.KmsKeyId`)
+      and the volume key (`JobResources.ClusterConfig.VolumeKmsKeyId`,
+      inline `MonitoringResources.ClusterConfig.VolumeKmsKeyId`); a job is
+      production when the endpoint it monitors is;
+    * *batch transform jobs* (live: the recent ones, see SM503):
+      `TransformOutput.KmsKeyId` and `TransformResources.VolumeKmsKeyId`; a
+      job is production when it or its model is;
+    * *shadow variants* and *inference components* are covered by the
+      endpoint config's `KmsKeyId` and by their models' artifact buckets.
 
     *Production* is the shared classification (tag `Environment`, or
     `--production`); switch it off with `kms_for_production: false`.
@@ -62,9 +75,10 @@ class EncryptionAtRest(Rule):
     restricted), on the resource itself or on a related model, endpoint
     config, endpoint or bucket.
 
-    The endpoint config's `KmsKeyId` is not required when a variant runs on
+    The endpoint config's `KmsKeyId` (and a job's volume key) is not
+    required when a variant (shadow variants included) or the job runs on
     an instance type with local NVMe storage (`local_storage_families`):
-    SageMaker rejects `KmsKeyId` there and encrypts the local volume in
+    SageMaker rejects the key there and encrypts the local volume in
     hardware. A KMS key given by a parameter, an import or an in-template
     `AWS::KMS::Key` counts as customer managed.
 
@@ -94,7 +108,10 @@ class EncryptionAtRest(Rule):
     ## Fix
     Use `SSEAlgorithm: aws:kms` with `KMSMasterKeyID: !Ref ArtifactKey` on the
     artifact bucket, and set `KmsKeyId` on the endpoint config, its
-    `DataCaptureConfig` and its async `OutputConfig`.
+    `DataCaptureConfig` and its async `OutputConfig`; on monitoring jobs set
+    the output `KmsKeyId` and `ClusterConfig.VolumeKmsKeyId`; on batch
+    transform jobs `TransformOutput.KmsKeyId` and
+    `TransformResources.VolumeKmsKeyId`.
 
     ## Remediation
     None automatic: changing keys re-encrypts data and needs key policies.
@@ -108,8 +125,12 @@ class EncryptionAtRest(Rule):
     policy = "Model artifacts must be encrypted at rest."
     tags = ("security", "encryption", "kms", "s3")
     security_severity = 7.0
-    targets = ("Model", "EndpointConfig", "Bucket")
-    reads = ("Model", "EndpointConfig", "Endpoint", "Bucket", "ModelPackage")
+    targets = ("Model", "EndpointConfig", "Bucket", "MonitoringJobDefinition", "MonitoringSchedule", "TransformJob")
+    reads = {k: ("Model", "EndpointConfig", "Endpoint", "Bucket", "ModelPackage") for k in ("Model", "EndpointConfig",
+                                                                                           "Bucket")} | {
+        "MonitoringJobDefinition": ("Endpoint", "EndpointConfig"), "MonitoringSchedule": ("Endpoint", "EndpointConfig",
+                                                                                         "MonitoringJobDefinition"),
+        "TransformJob": ("Model", "EndpointConfig", "Endpoint")}
 
     class Params(RuleParams):
         sensitive_tag: str = "DataClassification"
@@ -146,12 +167,10 @@ class EncryptionAtRest(Rule):
 
     # -- checks -------------------------------------------------------------
     def check(self, res, ctx):
-        if res.kind == "Model":
-            yield from self._model(res, ctx)
-        elif res.kind == "Bucket":
-            yield from self._bucket(res, ctx)
-        else:
-            yield from self._config(res, ctx)
+        check = {"Model": self._model, "Bucket": self._bucket, "EndpointConfig": self._config,
+                 "MonitoringJobDefinition": self._job_definition, "MonitoringSchedule": self._inline_job,
+                 "TransformJob": self._transform_job}[res.kind]
+        yield from check(res, ctx)
 
     @staticmethod
     def _locations(model, ctx) -> list[tuple[Any, tuple, Any]]:
@@ -274,7 +293,7 @@ class EncryptionAtRest(Rule):
     def _config(self, cfg, ctx):
         wanted: list[tuple[tuple, Any, str]] = []  # (path, key value, what it encrypts)
         # the variants are read only when a verdict needs them (an unknown list makes it unknown)
-        exempt = self._local_storage(cfg) if key_state(cfg.KmsKeyId) != "customer" else False
+        exempt = self._variant_storage(cfg) if key_state(cfg.KmsKeyId) != "customer" else False
         if exempt is not True:
             wanted.append((("KmsKeyId",), cfg.KmsKeyId, "ML storage volumes"))
         dc = cfg.DataCaptureConfig
@@ -290,46 +309,122 @@ class EncryptionAtRest(Rule):
             out = ac.OutputConfig
             key = out.KmsKeyId if out is not None and is_known(out) else None
             wanted.append((("AsyncInferenceConfig", "OutputConfig", "KmsKeyId"), key, "async inference results"))
+
+        def need() -> Any:
+            related = [cfg, *ctx.inv.endpoints_using(cfg)]
+            for _, v in cfg.all_variants():
+                m = ctx.inv.model_of(v, cfg)
+                if m is not None and not isinstance(m, Unknown):
+                    related.append(m)
+            return self._needs_kms(ctx, related, [cfg])
+
+        yield from self._keys(f"endpoint config {cfg.label}", cfg.label, wanted, ("KmsKeyId",), exempt, need)
+
+    def _keys(self, subject: str, label: str, wanted: list, volume: tuple, exempt: Any, need_of):
+        """Findings for the keys in ``wanted`` ((path, key, what it
+        encrypts)) that are not customer managed, when the resource needs
+        them (``need_of()``: a reason, None or an Unknown); ``volume`` is the
+        path of the volume key, which local NVMe storage exempts."""
         missing = [(p, k, what, key_state(k)) for p, k, what in wanted if key_state(k) != "customer"]
         if not missing:
             return
-        related = [cfg, *ctx.inv.endpoints_using(cfg)]
-        for _, v in cfg.variants():
-            m = ctx.inv.model_of(v, cfg)
-            if m is not None and not isinstance(m, Unknown):
-                related.append(m)
-        need = self._needs_kms(ctx, related, [cfg])
+        need = need_of()
         if need is None:
             return
         for path, key, what, state in missing:
             if isinstance(state, Unknown):
-                yield Undecided(path, f"KMS key for the {what} of {cfg.label}: {state.reason}")
+                yield Undecided(path, f"KMS key for the {what} of {label}: {state.reason}")
                 continue
             found = "sets no " + ".".join(str(p) for p in path) if state == "missing" else \
                 f"uses the AWS managed key {display(key)} in {'.'.join(str(p) for p in path)}"
             if isinstance(need, Unknown):
-                yield Undecided(path, f"endpoint config {cfg.label} {found}; cannot tell whether it needs a customer "
+                yield Undecided(path, f"{subject} {found}; cannot tell whether it needs a customer "
                                       f"managed KMS key: {need.reason}")
-            elif path == ("KmsKeyId",) and isinstance(exempt, Unknown):
-                yield Undecided(path, f"endpoint config {cfg.label} is {need} and {found}; it is required unless an "
+            elif path == volume and isinstance(exempt, Unknown):
+                yield Undecided(path, f"{subject} is {need} and {found}; it is required unless an "
                                       f"instance type has local NVMe storage, and {exempt.reason}")
             else:
-                yield Fail(path, f"endpoint config {cfg.label} is {need} but {found}; the {what} need a customer "
+                yield Fail(path, f"{subject} is {need} but {found}; the {what} need a customer "
                                  f"managed KMS key")
 
-    def _local_storage(self, cfg) -> Any:
-        """True when a variant runs on an instance type with local NVMe
-        storage (KmsKeyId cannot be set), False, or an Unknown."""
+    # -- monitoring jobs and batch transform jobs ----------------------------
+    def _job_definition(self, jd, ctx):
+        kind = jd.monitoring_type
+        out, res = prop(getattr(jd, f"{kind}JobOutputConfig", None), "KmsKeyId"), \
+            prop(getattr(jd, "JobResources", None), "ClusterConfig")
+        endpoint = prop(prop(getattr(jd, f"{kind}JobInput", None), "EndpointInput"), "EndpointName")
+        yield from self._monitoring(jd, ctx, f"monitoring job definition {jd.label}", endpoint, [
+            ((f"{kind}JobOutputConfig", "KmsKeyId"), out),
+            (("JobResources", "ClusterConfig", "VolumeKmsKeyId"), prop(res, "VolumeKmsKeyId"))], prop(res, "InstanceType"))
+
+    def _inline_job(self, schedule, ctx):
+        job = prop(schedule.MonitoringScheduleConfig, "MonitoringJobDefinition")
+        if job is None or not is_known(job):
+            return  # a named definition is judged itself; an unknown one SM401 reports
+        base = ("MonitoringScheduleConfig", "MonitoringJobDefinition")
+        inputs = prop(job, "MonitoringInputs")
+        first = inputs[0] if isinstance(inputs, list) and inputs else None
+        endpoint = prop(prop(first, "EndpointInput"), "EndpointName") or schedule.EndpointName
+        res = prop(prop(job, "MonitoringResources"), "ClusterConfig")
+        yield from self._monitoring(schedule, ctx, f"the monitoring job of schedule {schedule.label}", endpoint, [
+            (base + ("MonitoringOutputConfig", "KmsKeyId"), prop(prop(job, "MonitoringOutputConfig"), "KmsKeyId")),
+            (base + ("MonitoringResources", "ClusterConfig", "VolumeKmsKeyId"), prop(res, "VolumeKmsKeyId"))],
+            prop(res, "InstanceType"))
+
+    def _monitoring(self, res, ctx, subject: str, endpoint: Any, keys: list, instance_type: Any):
+        """A Model Monitor job is production (or sensitive) when the endpoint it monitors is."""
+        ep = ctx.inv.find("Endpoint", endpoint, res) if endpoint is not None else None
+        related = [res]
+        if ep is not None and not isinstance(ep, Unknown):
+            cfg = ctx.inv.config_of(ep)
+            related += [ep] + ([cfg] if cfg is not None and not isinstance(cfg, Unknown) else [])
+
+        def need():
+            found = self._needs_kms(ctx, related, related[:2])
+            if found is None and isinstance(ep, Unknown):
+                return Unknown(f"whether the endpoint it monitors is production: {ep.reason}")
+            return found
+
+        exempt = self._local_storage([("the monitoring job", instance_type)])
+        wanted = [(keys[0][0], keys[0][1], "monitoring reports"),
+                  *([(keys[1][0], keys[1][1], "ML storage volumes of the monitoring job")] if exempt is not True else [])]
+        yield from self._keys(subject, res.label, wanted, keys[1][0], exempt, need)
+
+    def _transform_job(self, job, ctx):
+        model = ctx.inv.find("Model", job.ModelName, job)
+        related = [job]
+        if model is not None and not isinstance(model, Unknown):
+            related.append(model)
+            for c in ctx.inv.configs_using(model):
+                related += [c, *ctx.inv.endpoints_using(c)]
+        resources = job.TransformResources
+        exempt = self._local_storage([("the transform job", prop(resources, "InstanceType"))])
+        wanted = [(("TransformOutput", "KmsKeyId"), prop(job.TransformOutput, "KmsKeyId"), "batch transform results")]
+        if exempt is not True:
+            wanted.append((("TransformResources", "VolumeKmsKeyId"), prop(resources, "VolumeKmsKeyId"),
+                           "ML storage volumes of the batch transform instances"))
+        yield from self._keys(f"transform job {job.label}", job.label, wanted, ("TransformResources", "VolumeKmsKeyId"),
+                              exempt, lambda: self._needs_kms(ctx, related, related[:2]))
+
+    def _variant_storage(self, cfg) -> Any:
+        """``_local_storage`` of every variant of the config (shadow ones too)."""
         pv = cfg.ProductionVariants
-        undecided = None if is_known(pv) else Unknown(f"its production variants cannot be determined "
-                                                      f"({why_unknown(pv)})")
+        found = self._local_storage([(f"variant {display(v.VariantName)}", v.InstanceType)
+                                     for _, v in cfg.all_variants()])
+        if found is False and not is_known(pv):
+            return Unknown(f"its production variants cannot be determined ({why_unknown(pv)})")
+        return found
+
+    def _local_storage(self, types: list[tuple[str, Any]]) -> Any:
+        """True when one of the (what runs, instance type) pairs has local
+        NVMe storage (the volume key cannot be set), False, or an Unknown."""
+        undecided = None
         families = set(self.params.local_storage_families)
-        for _, v in cfg.variants():
-            t = v.InstanceType
+        for label, t in types:
             if t is None:
                 continue
             if not is_known(t):
-                undecided = Unknown(f"the instance type of variant {display(v.VariantName)} is unknown ({why_unknown(t)})")
+                undecided = Unknown(f"the instance type of {label} is unknown ({why_unknown(t)})")
                 continue
             m = _FAMILY.match(str(t))
             if m and m.group(1) in families:

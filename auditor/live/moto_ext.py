@@ -9,6 +9,8 @@ What this adds or corrects (see MOTO-NOTES.md):
 * Every endpoint variant reports its weight (AWS defaults it to 1.0; moto
   leaves CurrentWeight out when the config did not set one).
 * ``CreateModel`` keeps ``EnableNetworkIsolation`` (moto always says false).
+* ``CreateEndpointConfig`` keeps ``ShadowProductionVariants``, ``VpcConfig``,
+  ``EnableNetworkIsolation`` and ``ExecutionRoleArn`` (moto drops them).
 * Monitoring schedules: Create/List/Describe (moto: not implemented).
 * ``GetBucketEncryption`` on a bucket without an explicit configuration
   returns SSE-S3, as AWS does for every bucket since January 2023.
@@ -75,6 +77,7 @@ def _patch_sagemaker() -> None:
     from moto.sagemaker.responses import SageMakerResponse
 
     orig_create_endpoint = SageMakerResponse.create_endpoint
+    orig_create_config = SageMakerResponse.create_endpoint_config
     orig_create_model = SageMakerResponse.create_model
     orig_config_init = sm_models.FakeEndpointConfig.__init__
     orig_variants = sm_models.FakeEndpoint._process_production_variants
@@ -120,6 +123,17 @@ def _patch_sagemaker() -> None:
         if self._get_param("EnableNetworkIsolation") is not None:
             m = _backend(self)._models[self._get_param("ModelName")]
             m.enable_network_isolation = bool(self._get_param("EnableNetworkIsolation"))
+        return result
+
+    def create_endpoint_config(self):  # type: ignore[no-untyped-def]
+        result = orig_create_config(self)
+        cfg = _backend(self).endpoint_configs[self._get_param("EndpointConfigName")]
+        # DescribeEndpointConfig answers with the object's attributes, camel-cased
+        for param, attr in (("ShadowProductionVariants", "shadow_production_variants"), ("VpcConfig", "vpc_config"),
+                            ("EnableNetworkIsolation", "enable_network_isolation"),
+                            ("ExecutionRoleArn", "execution_role_arn")):
+            if self._get_param(param) is not None:
+                setattr(cfg, attr, self._get_param(param))
         return result
 
     def config_init(self, *a, **kw):  # type: ignore[no-untyped-def]
@@ -173,6 +187,7 @@ def _patch_sagemaker() -> None:
         return ActionResult({k: v for k, v in s.items() if k != "Tags" and v is not None})
 
     SageMakerResponse.create_endpoint = create_endpoint
+    SageMakerResponse.create_endpoint_config = create_endpoint_config
     SageMakerResponse.update_endpoint = update_endpoint
     SageMakerResponse.create_model = create_model
     SageMakerResponse.create_monitoring_schedule = create_monitoring_schedule

@@ -195,3 +195,103 @@ def test_snapshot_keeps_components_and_jobs(account, tmp_path):
     rescanned = scan([str(snap)], parse({}, "test-config"))
     assert sorted((f.fingerprint, f.outcome, f.message) for f in rescanned.findings) == sorted(
         (f.fingerprint, f.outcome, f.message) for f in result.doc.findings)
+
+
+def test_transform_jobs_and_monitoring_jobs_are_judged_by_sm401_and_sm403(aws):
+    sm = client("sagemaker")
+    make_endpoint("fraud", tags={"Environment": "prod"})
+    make_job("fraud-nightly", "fraud-model", kms=False)
+    make_job("fraud-backfill", "fraud-model")
+    sm.create_model(ModelName="gone", ExecutionRoleArn=ROLE, PrimaryContainer={"Image": DLC})
+    make_job("old-model", "gone", kms=False)
+    sm.delete_model(ModelName="gone")
+    sm.create_data_quality_job_definition(
+        JobDefinitionName="fraud-drift", RoleArn=ROLE,
+        DataQualityAppSpecification={"ImageUri": "156813124566.dkr.ecr.us-east-1.amazonaws.com/model-monitor"},
+        DataQualityJobInput={"EndpointInput": {"EndpointName": "fraud", "LocalPath": "/opt/ml/processing/in"}},
+        DataQualityJobOutputConfig={"MonitoringOutputs": [{"S3Output": {"S3Uri": "s3://b/o", "LocalPath": "/o"}}]},
+        JobResources={"ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.large", "VolumeSizeInGB": 20,
+                                        "VolumeKmsKeyId": "alias/monitor"}},
+        NetworkConfig={"EnableNetworkIsolation": True, "EnableInterContainerTrafficEncryption": True})
+    sm.create_monitoring_schedule(MonitoringScheduleName="fraud-drift", MonitoringScheduleConfig={
+        "MonitoringType": "DataQuality", "MonitoringJobDefinitionName": "fraud-drift",
+        "ScheduleConfig": {"ScheduleExpression": "cron(0 * ? * * *)"}})
+    result = run_audit(select=["SM401", "SM403"])
+    job = f"{ARN}:transform-job"
+
+    def verdicts(rule, resource):
+        return [(f.path, f.outcome, f.message) for f in findings(result, rule, resource)]
+
+    assert verdicts("SM403", f"{job}/fraud-nightly") == [
+        ("TransformOutput.KmsKeyId", "fail", "transform job fraud-nightly is production but sets no "
+         "TransformOutput.KmsKeyId; the batch transform results need a customer managed KMS key"),
+        ("TransformResources.VolumeKmsKeyId", "fail", "transform job fraud-nightly is production but sets no "
+         "TransformResources.VolumeKmsKeyId; the ML storage volumes of the batch transform instances need a customer "
+         "managed KMS key")]
+    assert verdicts("SM403", f"{job}/fraud-backfill") == []
+    # a job runs in its model's VPC: the model carries the verdict, once
+    assert verdicts("SM401", f"{job}/fraud-nightly") == []
+    assert [f.path for f in findings(result, "SM401", "fraud-model")] == ["VpcConfig"]
+    gone = (  # the model was deleted after its job ran
+"ValidationException on sagemaker:DescribeModel (model gone of transform job old-model no longer exists: "
+            f"Could not find model '{ARN}:model/gone'.)")
+    assert verdicts("SM401", f"{job}/old-model") == [
+        ("", "unknown", f"cannot verify SM401 for old-model: {gone}")]
+    assert verdicts("SM403", f"{job}/old-model") == [
+        ("", "unknown", f"cannot verify SM403 for old-model: {gone}")]
+    drift = f"{ARN}:data-quality-job-definition/fraud-drift"
+    assert verdicts("SM401", drift) == [
+        ("NetworkConfig.VpcConfig", "fail", "monitoring job definition fraud-drift has no NetworkConfig.VpcConfig; the "
+         "policy wants monitoring jobs in a VPC with subnets and security groups")]
+    assert verdicts("SM403", drift) == [
+        ("DataQualityJobOutputConfig.KmsKeyId", "fail", "monitoring job definition fraud-drift is production but sets "
+         "no DataQualityJobOutputConfig.KmsKeyId; the monitoring reports need a customer managed KMS key")]
+
+
+def test_an_inline_inference_component_is_judged_on_its_endpoint_configs_vpc(aws):
+    sm = client("sagemaker")
+    for name, vpc in (("open", None), ("private", {"Subnets": ["subnet-1"], "SecurityGroupIds": ["sg-1"]})):
+        sm.create_endpoint_config(EndpointConfigName=f"{name}-config", **({"VpcConfig": vpc} if vpc else {}),
+                                  ProductionVariants=[{"VariantName": "AllTraffic", "InstanceType": "ml.m5.large",
+                                                       "InitialInstanceCount": 2}])
+        sm.create_endpoint(EndpointName=name, EndpointConfigName=f"{name}-config")
+        sm.create_inference_component(
+            InferenceComponentName=f"{name}-llm", EndpointName=name, VariantName="AllTraffic",
+            Specification={"Container": {"Image": DLC}, "ComputeResourceRequirements": {"MinMemoryRequiredInMb": 1024}},
+            RuntimeConfig={"CopyCount": 1})
+    result = run_audit(select=["SM401"])
+    [fail] = findings(result, "SM401", f"{ARN}:inference-component/open-llm")
+    assert (fail.path, fail.outcome, fail.message) == (
+        "Specification.Container", "fail", "inference component open-llm runs its container inline on endpoint config "
+        "open-config, which has no VpcConfig; the policy wants it in a VPC with subnets and security groups (set "
+        "VpcConfig on the endpoint config)")
+    assert findings(result, "SM401", f"{ARN}:inference-component/private-llm") == []
+
+
+def test_shadow_models_and_serverless_variants_live(aws):
+    sm = client("sagemaker")
+    for name in ("live-model", "shadow-model", "serverless-model"):
+        sm.create_model(ModelName=name, ExecutionRoleArn=ROLE, PrimaryContainer={"Image": DLC},
+                        **({"VpcConfig": {"Subnets": ["subnet-1"], "SecurityGroupIds": ["sg-1"]}}
+                           if name == "live-model" else {}))
+    sm.create_endpoint_config(
+        EndpointConfigName="shadowed",
+        ProductionVariants=[{"VariantName": "live", "ModelName": "live-model", "InstanceType": "ml.m5.large",
+                             "InitialInstanceCount": 2}],
+        ShadowProductionVariants=[{"VariantName": "shadow", "ModelName": "shadow-model",
+                                   "InstanceType": "ml.m5.large", "InitialInstanceCount": 1}])
+    sm.create_endpoint(EndpointName="shadowed", EndpointConfigName="shadowed")
+    sm.create_endpoint_config(EndpointConfigName="burst", ProductionVariants=[
+        {"VariantName": "AllTraffic", "ModelName": "serverless-model",
+         "ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 5}}])
+    sm.create_endpoint(EndpointName="burst", EndpointConfigName="burst")
+    result = run_audit(select=["SM401"])
+    [shadow] = findings(result, "SM401", "shadow-model")
+    assert (shadow.path, shadow.outcome) == ("VpcConfig", "fail")
+    [burst] = findings(result, "SM401", f"{ARN}:endpoint-config/burst")
+    assert (burst.path, burst.outcome, burst.message) == (
+        "ProductionVariants[0].ServerlessConfig", "fail",
+        "variant AllTraffic of endpoint config burst is serverless, and serverless endpoints cannot run in a VPC: "
+        "model serverless-model is served outside one; the policy wants models in a VPC (serve it from "
+        "instance-based variants with VpcConfig, or suppress SM401 here with the reason)")
+    assert findings(result, "SM401", "serverless-model") == []

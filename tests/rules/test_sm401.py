@@ -135,3 +135,113 @@ def test_live_runtime_endpoint_in_another_vpc_fails():
     inv.of("VpcEndpoint")[1].VpcId = "vpc-2"
     fs = evaluate_inventory(inv, "SM401")
     assert [(f.outcome, f.level) for f in fs] == [("fail", "warning")]
+
+
+# -- revision 2: everything that serves or monitors ---------------------------
+
+def test_every_serving_and_monitoring_shape_in_a_vpc_passes():
+    assert scan_file(DIR / "shapes-good.yaml", rule="SM401") == []
+
+
+def test_shapes_outside_a_vpc_fail_at_their_property():
+    fs = [f for f in scan_file(DIR / "shapes-bad.yaml", rule="SM401") if f.outcome == "fail"]
+    assert [(f.resource.id, f.location.line, f.path) for f in fs] == [
+        ("ShadowModel", 14, "VpcConfig"),
+        ("ServerlessConfig", 35, "ProductionVariants[0].ServerlessConfig"),
+        ("InlineComponent", 52, "Specification.Container"),
+        ("ComponentModel", 59, "VpcConfig"),
+        ("DriftJob", 73, "NetworkConfig"),
+        ("QualityJob", 98, "NetworkConfig.EnableInterContainerTrafficEncryption"),
+        ("QualityJob", 99, "NetworkConfig.EnableNetworkIsolation"),
+        ("QualityJob", 102, "NetworkConfig.VpcConfig.SecurityGroupIds"),
+        ("InlineSchedule", 109, "MonitoringScheduleConfig.MonitoringJobDefinition.NetworkConfig"),
+    ]
+    msgs = {(f.resource.id, f.path): f.message for f in fs}
+    assert msgs[("ShadowModel", "VpcConfig")] == f"model ShadowModel {NO_VPC}"
+    # serverless: said once, on the variant, as what the mode cannot do; not again on its model
+    assert msgs[("ServerlessConfig", "ProductionVariants[0].ServerlessConfig")] == (
+        "variant AllTraffic of endpoint config ServerlessConfig is serverless, and serverless endpoints cannot run in "
+        "a VPC: model ServerlessModel is served outside one; the policy wants models in a VPC (serve it from "
+        "instance-based variants with VpcConfig, or suppress SM401 here with the reason)")
+    assert "ServerlessModel" not in {f.resource.id for f in fs}
+    assert msgs[("InlineComponent", "Specification.Container")] == (
+        "inference component InlineComponent runs its container inline on endpoint config HostConfig, which has no "
+        "VpcConfig; the policy wants it in a VPC with subnets and security groups (set VpcConfig on the endpoint "
+        "config)")
+    assert "ModelComponent" not in {f.resource.id for f in fs}  # its model carries the verdict
+    assert msgs[("DriftJob", "NetworkConfig")] == (
+        "monitoring job definition DriftJob has no NetworkConfig; the policy wants monitoring jobs in a VPC (subnets "
+        "and security groups) with network isolation and inter-container traffic encryption")
+    assert msgs[("QualityJob", "NetworkConfig.EnableNetworkIsolation")] == (
+        "EnableNetworkIsolation of monitoring job definition QualityJob is False; the policy wants monitoring jobs to "
+        "enable network isolation (true)")
+    assert msgs[("QualityJob", "NetworkConfig.EnableInterContainerTrafficEncryption")] == (
+        "EnableInterContainerTrafficEncryption of monitoring job definition QualityJob is not set; the policy wants "
+        "monitoring jobs to enable inter-container traffic encryption (true)")
+    assert msgs[("InlineSchedule", "MonitoringScheduleConfig.MonitoringJobDefinition.NetworkConfig")].startswith(
+        "the monitoring job of schedule InlineSchedule has no NetworkConfig;")
+
+
+def test_monitoring_isolation_and_encryption_are_parameters():
+    cfg = {"rules": {"SM401": {"params": {"monitoring_network_isolation": False,
+                                          "monitoring_traffic_encryption": False}}}}
+    fs = [f for f in scan_file(DIR / "shapes-bad.yaml", config=cfg, rule="SM401") if f.resource.id == "QualityJob"]
+    assert [f.path for f in fs] == ["NetworkConfig.VpcConfig.SecurityGroupIds"]
+
+
+def test_inline_component_on_an_endpoint_outside_the_template_is_unknown(tmp_path):
+    fs = scan_text(tmp_path, """\
+        Resources:
+          Component:
+            Type: AWS::SageMaker::InferenceComponent
+            Properties:
+              EndpointName: shared-llm-host
+              Specification:
+                Container: {Image: 763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:0.29.0-lmi11.0.0-cu124}
+        """, rule="SM401")
+    assert summary(fs) == [("SM401", "Component", 7, "unknown")]
+    assert fs[0].message == ("inference component Component runs its container inline, in the VPC of its endpoint's "
+                             "config, which cannot be checked: Endpoint 'shared-llm-host' is not defined in this "
+                             "template")
+
+
+def test_terraform_serverless_variant_and_monitoring_job(tmp_path):
+    from tests.terraform.helpers import scan_tf, write_module
+
+    d = write_module(tmp_path / "tf", {"main.tf": """\
+        resource "aws_sagemaker_model" "m" {
+          name               = "churn"
+          execution_role_arn = "arn:aws:iam::111111111111:role/churn"
+          primary_container {
+            image = "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.1.0-cpu-py310"
+          }
+        }
+        resource "aws_sagemaker_endpoint_configuration" "c" {
+          name = "churn"
+          production_variants {
+            variant_name = "AllTraffic"
+            model_name   = aws_sagemaker_model.m.name
+            serverless_config {
+              max_concurrency   = 5
+              memory_size_in_mb = 2048
+            }
+          }
+        }
+        resource "aws_sagemaker_data_quality_job_definition" "drift" {
+          name     = "churn-drift"
+          role_arn = "arn:aws:iam::111111111111:role/monitor"
+          network_config {
+            enable_network_isolation = true
+            vpc_config {
+              subnets            = ["subnet-0123456789abcdef0"]
+              security_group_ids = ["sg-0123456789abcdef0"]
+            }
+          }
+        }
+        """})
+    fs = [f for f in scan_tf(d, rule="SM401").findings if f.rule == "SM401"]
+    assert [(f.resource.id, f.path, f.location.line, f.outcome) for f in fs] == [
+        ("aws_sagemaker_endpoint_configuration.c", "production_variants[0].serverless_config[0]", 13, "fail"),
+        ("aws_sagemaker_data_quality_job_definition.drift",
+         "network_config[0].enable_inter_container_traffic_encryption", 22, "fail"),
+    ]

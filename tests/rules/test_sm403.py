@@ -370,3 +370,98 @@ def test_live_encryption_read_failure_is_unknown_not_default():
         ("live-artifacts", "unknown", "cannot verify SM403 for live-artifacts: AccessDenied on "
                                       "s3:GetBucketEncryption (bucket live-artifacts: Access Denied)"),
     ]
+
+
+# -- revision 2: monitoring jobs, shadow variants, batch transform jobs -------
+
+def test_monitoring_jobs_of_a_production_endpoint_need_customer_keys():
+    fs = scan_file(DIR / "shapes-bad.yaml", rule=RULE)
+    assert [(f.resource.id, f.location.line, f.path, f.outcome) for f in fs] == [
+        ("DriftJob", 27, "DataQualityJobOutputConfig.KmsKeyId", "fail"),
+        ("DriftJob", 31, "JobResources.ClusterConfig.VolumeKmsKeyId", "fail"),
+        ("InlineSchedule", 44, "MonitoringScheduleConfig.MonitoringJobDefinition.MonitoringOutputConfig.KmsKeyId",
+         "fail"),
+    ]
+    assert [f.message for f in fs] == [
+        "monitoring job definition DriftJob is production but sets no DataQualityJobOutputConfig.KmsKeyId; the "
+        "monitoring reports need a customer managed KMS key",
+        "monitoring job definition DriftJob is production but sets no JobResources.ClusterConfig.VolumeKmsKeyId; the "
+        "ML storage volumes of the monitoring job need a customer managed KMS key",
+        "the monitoring job of schedule InlineSchedule is production but uses the AWS managed key alias/aws/s3 in "
+        "MonitoringScheduleConfig.MonitoringJobDefinition.MonitoringOutputConfig.KmsKeyId; the monitoring reports "
+        "need a customer managed KMS key",
+    ]  # StagingDriftJob: its endpoint is not production
+
+
+def test_monitoring_jobs_with_customer_keys_and_a_shadow_on_local_storage_pass():
+    assert scan_file(DIR / "shapes-good.yaml", rule=RULE) == []
+
+
+def test_a_shadow_variant_counts_for_the_local_storage_exemption(tmp_path):
+    text = (DIR / "shapes-good.yaml").read_text().replace("InstanceType: ml.g5.xlarge", "InstanceType: ml.m5.xlarge")
+    fs = scan_text(tmp_path, text, rule=RULE)
+    assert [(f.resource.id, f.path, f.message) for f in fs] == [
+        ("ShadowOnNvme", "KmsKeyId", "endpoint config ShadowOnNvme is production but sets no KmsKeyId; the ML storage "
+                                     "volumes need a customer managed KMS key")]
+
+
+def test_a_monitored_endpoint_outside_the_template_leaves_the_need_unknown(tmp_path):
+    text = (DIR / "shapes-bad.yaml").read_text().replace(
+        "EndpointName: !GetAtt Endpoint.EndpointName, LocalPath: /opt/ml/processing/input}\n      DataQualityJobOutput",
+        "EndpointName: shared-churn, LocalPath: /opt/ml/processing/input}\n      DataQualityJobOutput")
+    fs = [f for f in scan_text(tmp_path, text, rule=RULE) if f.resource.id == "DriftJob"]
+    assert [(f.path, f.outcome) for f in fs] == [("DataQualityJobOutputConfig.KmsKeyId", "unknown"),
+                                                 ("JobResources.ClusterConfig.VolumeKmsKeyId", "unknown")]
+    assert fs[0].message == (
+        "monitoring job definition DriftJob sets no DataQualityJobOutputConfig.KmsKeyId; cannot tell whether it needs "
+        "a customer managed KMS key: whether the endpoint it monitors is production: Endpoint 'shared-churn' is not "
+        "defined in this template")
+
+
+def test_terraform_monitoring_job_of_a_production_endpoint(tmp_path):
+    from tests.terraform.helpers import scan_tf, write_module
+
+    d = write_module(tmp_path / "tf", {"main.tf": """\
+        resource "aws_sagemaker_endpoint_configuration" "c" {
+          name        = "churn"
+          kms_key_arn = "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+          production_variants {
+            variant_name           = "AllTraffic"
+            model_name             = "churn"
+            instance_type          = "ml.m5.large"
+            initial_instance_count = 2
+          }
+          tags = { Environment = "prod" }
+        }
+        resource "aws_sagemaker_endpoint" "e" {
+          name                 = "churn"
+          endpoint_config_name = aws_sagemaker_endpoint_configuration.c.name
+        }
+        resource "aws_sagemaker_data_quality_job_definition" "drift" {
+          name     = "churn-drift"
+          role_arn = "arn:aws:iam::111111111111:role/monitor"
+          data_quality_job_input {
+            endpoint_input {
+              endpoint_name = aws_sagemaker_endpoint.e.name
+            }
+          }
+          data_quality_job_output_config {
+            kms_key_id = "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+          }
+          job_resources {
+            cluster_config {
+              instance_count    = 1
+              instance_type     = "ml.m5.large"
+              volume_size_in_gb = 20
+            }
+          }
+        }
+        """})
+    fs = [f for f in scan_tf(d, rule=RULE).findings if f.rule == RULE]
+    assert [(f.resource.id, f.path, f.location.line, f.outcome) for f in fs] == [
+        ("aws_sagemaker_data_quality_job_definition.drift", "job_resources[0].cluster_config[0].volume_kms_key_id", 28,
+         "fail")]
+    assert fs[0].message == (
+        "monitoring job definition aws_sagemaker_data_quality_job_definition.drift is production but sets no "
+        "JobResources.ClusterConfig.VolumeKmsKeyId; the ML storage volumes of the monitoring job need a customer "
+        "managed KMS key")
