@@ -203,7 +203,8 @@ class NetworkIsolation(Rule):
             sc = v.ServerlessConfig
             if sc is None:
                 continue
-            name = display(v.VariantName) if v.VariantName is not None else str(path[-1])
+            known = v.VariantName is not None and is_known(v.VariantName)
+            name = display(v.VariantName) if known else f"{path[0]}[{path[1]}]"  # the provider may name it
             if not is_known(sc):
                 yield Undecided(path + ("ServerlessConfig",), f"cannot tell whether variant {name} of endpoint config "
                                 f"{cfg.label} is serverless: {why_unknown(sc)}")

@@ -276,10 +276,10 @@ def _good_prod(c: dict, key: str, subnets: list[str], sg: str) -> None:
              {"stat": "p99"}]]}}]}))
     c["logs"].create_log_group(logGroupName=f"/aws/sagemaker/Endpoints/{name}")
     for kind in ("DataQuality", "ModelQuality", "ModelBias", "ModelExplainability"):
-        _schedule(sm, name, kind)
+        _schedule(sm, name, kind, key, subnets, sg)
 
 
-def _schedule(sm, name: str, kind: str) -> None:
+def _schedule(sm, name: str, kind: str, key: str, subnets: list[str], sg: str) -> None:
     slug = "".join("-" + ch.lower() if ch.isupper() else ch for ch in kind).lstrip("-")
     sm.create_monitoring_schedule(
         MonitoringScheduleName=f"fraud-detector-{slug}",
@@ -292,10 +292,12 @@ def _schedule(sm, name: str, kind: str) -> None:
                     "StatisticsResource": {"S3Uri": f"s3://{ARTIFACTS}/baselines/fraud-detector/{slug}/statistics.json"}},
                 "MonitoringInputs": [{"EndpointInput": {"EndpointName": name,
                                                         "LocalPath": "/opt/ml/processing/input"}}],
-                "MonitoringOutputConfig": {"MonitoringOutputs": [{"S3Output": {
+                "MonitoringOutputConfig": {"KmsKeyId": key, "MonitoringOutputs": [{"S3Output": {
                     "S3Uri": f"s3://{ARTIFACTS}/monitoring/fraud-detector/", "LocalPath": "/opt/ml/processing/output"}}]},
                 "MonitoringResources": {"ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.large",
-                                                          "VolumeSizeInGB": 20}},
+                                                          "VolumeSizeInGB": 20, "VolumeKmsKeyId": key}},
+                "NetworkConfig": {"EnableNetworkIsolation": True, "EnableInterContainerTrafficEncryption": True,
+                                  "VpcConfig": {"Subnets": subnets, "SecurityGroupIds": [sg]}},
                 "MonitoringAppSpecification": {"ImageUri": f"156813124566.dkr.ecr.{REGION}.amazonaws.com/"
                                                            "sagemaker-model-monitor-analyzer"},
                 "RoleArn": ROLE_ARN}})
