@@ -6,7 +6,7 @@ when its config is."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, Iterable, Optional
 
 from .inventory import Inventory
 from .models.resources import Endpoint, EndpointConfig, InferenceComponent, Model, Resource
@@ -46,3 +46,24 @@ def _endpoint_and_config(ic: InferenceComponent, inv: Inventory) -> list[Resourc
         return []
     cfg = inv.config_of(ep)
     return [ep] + ([cfg] if isinstance(cfg, EndpointConfig) else [])
+
+
+# -- SM502's exception: one definition for the rule and stop-idle-endpoints ---
+
+def always_on_designation(tag: Callable[[str], Any], keys: Iterable[str], false_values: Iterable[str]) -> Optional[str]:
+    """The ``key=value`` of the tag that designates an endpoint always-on, or
+    None: a tag in ``keys`` with any value (an empty one too: a bare flag)
+    except one in ``false_values``. ``tag(key)`` reads a tag."""
+    off = {v.lower() for v in false_values}
+    for k in keys:
+        v = tag(k)
+        if isinstance(v, str) and v.strip().lower() not in off:
+            return f"{k}={v}"
+    return None
+
+
+def always_on_exempts(designation: Optional[str], production: Any) -> bool:
+    """The seed's exception is for critical production endpoints: an
+    always-on designation exempts an idle endpoint only when it is
+    classified production (POLICIES rev. 2, SM502)."""
+    return designation is not None and production is True

@@ -7,25 +7,15 @@ from typing import Any
 
 from pydantic import Field
 
+from auditor.classify import always_on_designation, always_on_exempts
 from auditor.inventory import parse_time, series_window
 from auditor.rulebase import Fail, MetricNeed, Rule, RuleParams, Undecided
 from auditor.values import Unknown, as_number, is_known, why_unknown
 
 
-def designated(res: Any, keys: list[str], false_values: list[str]) -> bool:
-    """Does a tag in ``keys`` designate the endpoint always-on: any value
-    (an empty one too: a bare flag) except one in ``false_values``?"""
-    return designation(res, keys, false_values) is not None
-
-
 def designation(res: Any, keys: list[str], false_values: list[str]) -> Any:
     """The ``key=value`` of the tag that designates it always-on, or None."""
-    off = {v.lower() for v in false_values}
-    for k in keys:
-        v = res.tag(k)
-        if isinstance(v, str) and v.strip().lower() not in off:
-            return f"{k}={v}"
-    return None
+    return always_on_designation(res.tag, keys, false_values)
 
 
 class IdleEndpoint(Rule):
@@ -98,10 +88,10 @@ class IdleEndpoint(Rule):
             return
         tag = designation(ep, self.params.always_on_tags, self.params.always_on_false_values)
         why_not = ""
+        prod = ctx.production(ep)
+        if always_on_exempts(tag, prod):
+            return  # the policy's exception: a critical production endpoint designated always-on
         if tag is not None:
-            prod = ctx.production(ep)
-            if prod is True:
-                return  # the policy's exception: a critical production endpoint designated always-on
             why_not = (f"; its always-on tag {tag} was seen, but the exception is for critical production endpoints "
                        + ("and this endpoint is not classified production" if prod is False else
                           f"and whether this endpoint is production cannot be told ({why_unknown(prod)})"))
@@ -137,7 +127,9 @@ class IdleEndpoint(Rule):
                    if not why_not else
                    f"endpoint {ep.name} has had 0 invocations in the last {hours} h (created "
                    f"{created.isoformat()}){why_not}; stop it",
+                   # stop-idle-endpoints applies the same exception on fresh tags with this classification
                    data={"endpoint": ep.name, "idle_hours": hours, "creation_time": created.isoformat(),
+                         "production": prod if isinstance(prod, bool) else None,
                          "endpoint_config": cfg.name if cfg is not None and not isinstance(cfg, Unknown) else None})
 
     def _series(self, ep, cfg, ctx) -> Any:

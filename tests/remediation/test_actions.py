@@ -167,3 +167,25 @@ def test_findings_of_another_account_are_not_acted_on(moto_server, make_ctx):
     f.location.account = f.resource.account = "999999999999"
     plan = plan_for(make_ctx(), [f])
     assert plan.changes == [] and "not 999999999999" in plan.skipped[0].reason
+
+
+def test_stop_idle_applies_sm502s_exception_as_the_rule_does(moto_server, make_ctx, tmp_path):
+    """One definition (auditor.classify): an always-on tag spares a production
+    endpoint only; the audit's classification travels in the finding, and a
+    deletion needs it known."""
+    for name, env in (("prod-idle", "prod"), ("staging-idle", "staging"), ("unsure-idle", "prod")):
+        make_endpoint(name, tags={"Environment": env, "always-on": "true"})
+        age_endpoint(name, 72)
+    fs = [live_finding("SM502", "prod-idle", "stop-idle-endpoints", data={"production": True}),
+          live_finding("SM502", "staging-idle", "stop-idle-endpoints", data={"production": False}),
+          live_finding("SM502", "unsure-idle", "stop-idle-endpoints", data={"production": None})]
+    ctx = make_ctx()
+    plan = plan_for(ctx, fs)
+    assert [(c.name, c.before["Production"]) for c in plan.changes] == [("staging-idle", False)]
+    assert plan.changes[0].why.startswith("SM502: no invocations in the last 24 h and its always-on tag "
+                                          "always-on=true does not exempt a non-production endpoint; deleting")
+    assert sorted((s.name, s.reason) for s in plan.skipped) == [
+        ("prod-idle", "always-on: tag always-on=true on a production endpoint (SM502's exception)"),
+        ("unsure-idle", "always-on: tag always-on=true, and whether the endpoint is production is not known")]
+    apply(ctx, plan, tmp_path / "j")
+    assert sorted(e["EndpointName"] for e in sm().list_endpoints()["Endpoints"]) == ["prod-idle", "unsure-idle"]

@@ -63,19 +63,19 @@ def test_sandbox_persists_between_commands_remediate_audit_restore_audit(tmp_pat
         code, out, err = _sm(env, "remediate", "--sandbox", "--rule", "SM502", "--rule", "SM202", "--apply", "--yes")
         assert code == 0, err
         journal = re.search(r"Journal: (\S+)", out).group(1)
-        assert Path(journal).parent == state and "Summary: 2 done" in out
+        assert Path(journal).parent == state and "Summary: 3 done" in out
 
         code, out, err = _sm(env, "audit", "--sandbox", "--format", "json")
-        # churn-dev was stopped: its idle finding is gone; stop-idle-endpoints never deletes an endpoint
-        # designated always-on, so search-ranker-staging's stays
-        assert [n for n, _ in _failing(out, "SM502")] == ["search-ranker-staging"]
+        # both were stopped: stop-idle-endpoints applies SM502's exception as the rule does (an always-on
+        # tag spares production endpoints only), so search-ranker-staging went too
+        assert _failing(out, "SM502") == []
         assert not set(scaling) & set(_failing(out, "SM202"))  # the autoscaling findings fixed are gone
 
         code, out, err = _sm(env, "restore", "--journal", journal, "--yes")
         assert code == 2 and "records changes to the sandbox demo account" in err and "--sandbox" in err
 
         code, out, err = _sm(env, "restore", "--sandbox", "--journal", journal, "--yes")
-        assert code == 0 and out.count("restored") == 2, err
+        assert code == 0 and out.count("restored") == 3, err
 
         # the exported variables make the demo account look like AWS to any command
         code, out, err = _sm({**env, **exported}, "audit", "--format", "json")
@@ -112,7 +112,7 @@ def test_throwaway_sandbox_leaves_no_journal_in_the_state_directory(capsys, tmp_
     code, out, err = run(capsys, "remediate", "--sandbox", "--apply", "--yes")
     assert code == 0, err
     assert "discarded with this run's journal when the command ends" in err
-    assert "Summary: 2 done" in out
+    assert "Summary: 3 done" in out
     journal = Path(re.search(r"Journal: (\S+)", out).group(1))
     assert not journal.exists() and not (tmp_path / "state").exists()
     assert os.environ.get("SM_AUDIT_STATE_DIR") is None  # the environment was put back

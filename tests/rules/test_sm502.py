@@ -31,7 +31,7 @@ def test_bad_fixture_exact_findings():
     assert fs[0].message == ("endpoint forgotten-demo has had 0 invocations in the last 24 h (created "
                              "2026-10-13T12:00:00+00:00); stop it, or tag it always-on if it must stay up")
     assert fs[0].data == {"endpoint": "forgotten-demo", "idle_hours": 24, "creation_time": "2026-10-13T12:00:00+00:00",
-                          "endpoint_config": "forgotten-demo-cfg"}
+                          "endpoint_config": "forgotten-demo-cfg", "production": False}
     assert fs[0].remediation == "stop-idle-endpoints"
 
 

@@ -1,9 +1,10 @@
 """stop-idle-endpoints (SM502). SageMaker has no stopped state: stopping is
 deleting the endpoint after the journal holds everything needed to recreate
 it (config name, tags, autoscaling). The endpoint config and the model are
-never deleted. Always-on endpoints, endpoints younger than the idle window
-and endpoints not InService are never touched; idleness is re-measured from
-CloudWatch right before acting."""
+never deleted. Production endpoints designated always-on (SM502's exception,
+one definition in ``auditor.classify``), endpoints younger than the idle
+window and endpoints not InService are never touched; idleness and the
+always-on tag are re-read right before acting."""
 
 from __future__ import annotations
 
@@ -12,16 +13,18 @@ from typing import Any, Optional
 
 from pydantic import Field
 
+from ...classify import always_on_designation, always_on_exempts
 from .. import aws
 from ..base import Action, ActionOptions, Change, Context, Record, Skip, Target, action
 
-FALSE = {"false", "no", "0", "off", "disabled"}
 DELETED = "(deleted; endpoint config and model kept)"
 
 
 class Options(ActionOptions):
     idle_hours: float = Field(24.0, gt=0)
-    always_on_tags: list[str] = ["sm-audit:always-on", "always-on", "AlwaysOn"]
+    # SM502's designation (its always_on_tags and always_on_false_values are copied in)
+    always_on_tags: list[str] = ["always-on", "sm-audit:always-on", "AlwaysOn"]
+    always_on_false_values: list[str] = ["false", "no", "0", "off", "disabled"]
     wait_delay: int = Field(30, ge=0)  # seconds between DescribeEndpoint polls when recreating
     wait_attempts: int = Field(120, ge=1)
 
@@ -48,6 +51,7 @@ class Before(Record):
     EndpointConfigName: str
     Tags: dict[str, str] = {}
     Variants: list[VariantRecord] = []
+    Production: Optional[bool] = None  # SM502's classification in the audit (None: not known)
 
 
 @action
@@ -89,12 +93,9 @@ class StopIdleEndpoints(Action):
             if hasattr(p, c):
                 out["idle_hours"] = float(getattr(p, c))
                 break
-        for c in ("always_on_tag", "always_on_tags", "always_on_tag_keys"):
+        for c in ("always_on_tags", "always_on_false_values"):
             if hasattr(p, c):
-                v = getattr(p, c)
-                tags = [v] if isinstance(v, str) else list(v)
-                out["always_on_tags"] = tags + [t for t in Options().always_on_tags if t not in tags]
-                break
+                out[c] = list(getattr(p, c))
         return out
 
     # -- what protects an endpoint ------------------------------------
@@ -103,10 +104,12 @@ class StopIdleEndpoints(Action):
         why = self.state_problem(state)
         if why:
             return why
-        for key in o.always_on_tags:
-            v = state["Tags"].get(key)
-            if v is not None and v.strip().lower() not in FALSE:
-                return f"always-on: tag {key}={v}"
+        tag = always_on_designation(state["Tags"].get, o.always_on_tags, o.always_on_false_values)
+        if always_on_exempts(tag, state.get("Production")):
+            return f"always-on: tag {tag} on a production endpoint (SM502's exception)"
+        if tag is not None and state.get("Production") is None:
+            # SM502 reports it, but a deletion needs the exception to surely not apply
+            return f"always-on: tag {tag}, and whether the endpoint is production is not known"
         created = _parse_time(state.get("CreationTime"))
         if created is None:
             return "creation time unknown: cannot tell it is older than the idle window"
@@ -148,13 +151,18 @@ class StopIdleEndpoints(Action):
         o: Options = ctx.opts(self)
         for t in targets:
             state = self._state(ctx, t.account, t.region, t.endpoint)
+            state["Production"] = next((f.data["production"] for f in t.findings if f.rule == "SM502"
+                                        and isinstance((f.data or {}).get("production"), bool)), None)
             reason = self.protection(ctx, state) or self._idle(ctx, t.account, t.region, state)
             if reason:
                 yield Skip(self.name, t.endpoint, t.account, t.region, reason)
                 continue
             scaled = [v["VariantName"] for v in state["Variants"] if v["Scaling"]["ScalableTarget"]]
-            why = (f"SM502: no invocations in the last {o.idle_hours:g} h and no always-on tag; "
-                   f"deleting the endpoint stops its instances. Endpoint config "
+            tagged = always_on_designation(state["Tags"].get, o.always_on_tags, o.always_on_false_values)
+            why = (f"SM502: no invocations in the last {o.idle_hours:g} h and "
+                   + (f"its always-on tag {tagged} does not exempt a non-production endpoint; " if tagged else
+                      "no always-on tag; ")
+                   + f"deleting the endpoint stops its instances. Endpoint config "
                    f"{state['EndpointConfigName']} and its models are kept; tags"
                    + (f" and autoscaling of {', '.join(scaled)}" if scaled else "")
                    + " are journaled so `sm-audit restore` recreates it")
@@ -167,7 +175,9 @@ class StopIdleEndpoints(Action):
                          why=why, rules=t.rules or list(self.rules))
 
     def snapshot(self, ctx: Context, change: Change) -> dict[str, Any]:
-        return self._state(ctx, change.account, change.region, change.name)
+        # the classification is the audit's, not live state: carried as planned
+        return {**self._state(ctx, change.account, change.region, change.name),
+                "Production": change.before.get("Production")}
 
     def precheck(self, ctx: Context, change: Change, current: dict[str, Any]) -> Optional[str]:
         return self.protection(ctx, current) or self._idle(ctx, change.account, change.region, current)
