@@ -12,6 +12,8 @@ from typing import Any, Iterator, Optional
 from ...values import UNKNOWN_TYPES, Str, Sym, Unknown
 from .evaluate import EvalError, Namespace, Scope, evaluate, get_attr, to_str
 from .hcl import Attr, Block, Body, TfSpan
+from .kms import KEY_ATTRS
+from .kms import data_attr as kms_data_attr
 from .policydoc import render_policy_document
 
 MAX_INSTANCES = 500  # per resource block: beyond this the expansion is not checked item by item
@@ -103,6 +105,13 @@ class Instance(Namespace):
                 return render_policy_document(self.value(), self.address)
             except EvalError as e:
                 return Unknown(f"{self.address}: {e}")
+        if self.type in KEY_ATTRS:
+            try:
+                key = kms_data_attr(self.type, self.value(), name)
+            except EvalError:
+                key = None
+            if key is not None:
+                return key
         return Sym("resource", self.address, name)
 
 

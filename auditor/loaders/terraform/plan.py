@@ -20,6 +20,7 @@ from ...models.resources import KINDS, Meta
 from ...values import Sym, Unknown
 from ..errors import InputProblem
 from .hcl import TfSpan
+from .kms import managed_key_names, name_managed_keys
 from .mapping import ATTACHMENTS, TYPES, convert
 
 _INDEX = re.compile(r'\[(?:\d+|"(?:[^"\\]|\\.)*")\]')
@@ -95,6 +96,7 @@ def _inventory(name: str, data: dict, jpos: dict, sources: Optional[tuple]) -> t
     changes = {c.get("address"): c for c in data.get("resource_changes") or [] if isinstance(c, dict)}
     config_exprs = _config_expressions(data.get("configuration"))
     inv = Inventory(complete=False)
+    managed_keys = managed_key_names(_data_sources(data))
     positions: dict = {}
     inv.positions[name] = {0: positions}
     pending = []
@@ -117,6 +119,7 @@ def _inventory(name: str, data: dict, jpos: dict, sources: Optional[tuple]) -> t
         module_addr = address[:-len(_local_address(address))].rstrip(".")
         exprs = config_exprs.get((_INDEX.sub("", module_addr), rtype, r.get("name")), {})
         values = _with_unknowns(values, change.get("after_unknown"), exprs, module_addr, address)
+        values = name_managed_keys(values, managed_keys)
         if isinstance(values.get("tags_all"), dict):
             values["tags"] = values["tags_all"]  # the plan has merged the provider's default_tags
         base = ("tf", address)
@@ -142,6 +145,18 @@ def _inventory(name: str, data: dict, jpos: dict, sources: Optional[tuple]) -> t
             res.monitoring_type = MONITOR_TYPES.get(cfn_type, "DataQuality")
         inv.add(res)
     return [inv], problems
+
+
+def _data_sources(data: dict) -> Any:
+    """(type, values) of the data sources the plan read (it shows them in
+    planned_values or in prior_state)."""
+    prior = data.get("prior_state")
+    roots = [data["planned_values"].get("root_module"),
+             (prior.get("values") or {}).get("root_module") if isinstance(prior, dict) else None]
+    for root in roots:
+        for r, _ in _walk_modules(root if isinstance(root, dict) else {}, ()):
+            if isinstance(r, dict) and r.get("mode") == "data" and isinstance(r.get("values"), dict):
+                yield r.get("type"), r["values"]
 
 
 def _local_address(address: str) -> str:
