@@ -10,6 +10,7 @@ sequential, 0.58 s with two workers)."""
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from typing import Any, Optional
 
 from .config import Config
 from .engine import problem_finding
-from .loaders import FileResult, discover, load_file, planned_modules
+from .loaders import FileResult, discover, load_file, planned_modules, preload
 from .models.findings import (Evaluation, Finding, Location, ResourceRef, ResultDocument, RunInfo, SkippedFile,
                               SuppressionInfo)
 from .runner import build_ruleset, finish, run_rules, settings_for
@@ -102,11 +103,31 @@ def default_jobs(n_files: int) -> int:
         cpus = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # pragma: no cover
         cpus = os.cpu_count() or 1
-    try:  # CPUs other processes keep busy would only add fork and transfer costs
-        idle = int(cpus - os.getloadavg()[0] + 0.9)  # a CPU busy a fraction of the time still helps
-    except OSError:  # pragma: no cover
-        idle = cpus
+    # CPUs other processes keep busy would only add fork and transfer costs
+    idle = int(cpus - _busy_cpus() + 0.9)  # a CPU busy a fraction of the time still helps
     return max(1, min(idle, MAX_JOBS, n_files // (PARALLEL_MIN_FILES // 2)))
+
+
+def _busy_cpus() -> float:
+    """CPUs other processes use: the one-minute load average, unless fewer
+    processes are runnable right now (the average lags a minute behind a
+    burst that has ended)."""
+    try:
+        avg = os.getloadavg()[0]
+    except OSError:  # pragma: no cover
+        avg = 0.0
+    return min(avg, _runnable_others())
+
+
+def _runnable_others() -> float:
+    """Processes runnable now besides this one (/proc/loadavg), or infinity
+    when the system does not say."""
+    try:
+        with open("/proc/loadavg", encoding="ascii") as fh:
+            running = fh.read().split()[3].split("/")[0]
+        return max(0, int(running) - 1)
+    except (OSError, IndexError, ValueError):
+        return float("inf")
 
 
 def _parallel(files: list, rs, settings, jobs: int, bindings=None) -> Optional[list[FileOutcome]]:
@@ -119,12 +140,16 @@ def _parallel(files: list, rs, settings, jobs: int, bindings=None) -> Optional[l
         return None
     _JOB.update(files=files, rs=rs, settings=settings, bindings=bindings)
     chunks = [list(range(j, len(files), jobs)) for j in range(jobs)]
+    preload(files)
+    # the workers' collector would otherwise touch (and so copy) every object they inherit
+    gc.freeze()
     try:
         with ctx.Pool(jobs) as pool:
             parts = pool.map(_work, chunks)
     except Exception:  # noqa: BLE001 - a worker that died: scan sequentially instead
         return None
     finally:
+        gc.unfreeze()
         _JOB.clear()
     ordered: list[Optional[FileOutcome]] = [None] * len(files)
     for part in parts:

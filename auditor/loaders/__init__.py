@@ -91,6 +91,15 @@ def discover(paths: Iterable[str]) -> tuple[list[tuple[str, bool]], list[InputPr
     return unique, problems
 
 
+def preload(files: list[tuple[str, bool]]) -> None:
+    """Import the readers ``files`` need, so that forked workers share them
+    instead of each importing (and compiling the grammar tables of) its own."""
+    from . import api, snapshot, template  # noqa: F401
+
+    if any(os.path.isdir(f) for f, _ in files):
+        from .terraform import build, plan  # noqa: F401
+
+
 def planned_modules(files: list[tuple[str, bool]], tf_dir: Any = None) -> list[tuple[str, bool]]:
     """``files`` without the Terraform modules whose plan JSON is scanned in
     the same run: the plan is read with the module's ``.tf`` files beside it
@@ -305,4 +314,4 @@ def _is_plan(data: Any) -> bool:
         "planned_values" in data or "resource_changes" in data or "terraform_version" in data)
 
 
-__all__ = ["discover", "planned_modules", "load_file", "FileResult", "InputProblem", "display_path"]
+__all__ = ["discover", "planned_modules", "preload", "load_file", "FileResult", "InputProblem", "display_path"]

@@ -32,7 +32,10 @@ def test_parallel_scan_is_identical_to_sequential(tmp_path):
 def test_default_jobs(monkeypatch):
     import os
 
+    from auditor import scan as scan_module
+
     monkeypatch.delenv("SM_AUDIT_JOBS", raising=False)
+    monkeypatch.setattr(scan_module, "_runnable_others", lambda: float("inf"))
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
     monkeypatch.setattr(os, "getloadavg", lambda: (0.3, 0.3, 0.3))
     assert default_jobs(10) == 1  # too few files to repay forking
@@ -40,6 +43,11 @@ def test_default_jobs(monkeypatch):
     assert default_jobs(200) == 2  # two mostly idle CPUs: one worker each
     monkeypatch.setattr(os, "getloadavg", lambda: (1.5, 1.5, 1.5))
     assert default_jobs(200) == 1  # the other CPU is busy: forking would only add cost
+    # the average lags a minute behind: when nothing else is runnable now, both CPUs are used
+    monkeypatch.setattr(scan_module, "_runnable_others", lambda: 0)
+    assert default_jobs(200) == 2
+    monkeypatch.setattr(scan_module, "_runnable_others", lambda: 1)
+    assert default_jobs(200) == 1
     monkeypatch.setenv("SM_AUDIT_JOBS", "3")
     assert default_jobs(10) == 3
 

@@ -33,8 +33,10 @@ class _Parser:
         self.path = path
         self.i = 0
         self.lines = [0] + [m.end() for m in re.finditer("\n", text)]
-        self.tok: Any = None  # (kind, value, start, end)
         self.last_end = 0
+        # the parser looks at the next token several times before taking it:
+        # the last answer per newline mode, by position, spares the regex
+        self._seen: list[Any] = [None, None]
 
     # -- positions --------------------------------------------------------
     def lc(self, off: int) -> tuple[int, int]:
@@ -49,19 +51,25 @@ class _Parser:
     def peek(self, nl: bool = False) -> Any:
         """The next token; newlines are skipped when ``nl`` is True."""
         i = self.i
+        seen = self._seen[nl]
+        if seen is not None and seen[0] == i:
+            return seen[1]
         while True:
             m = _TOKEN.match(self.s, i)
             if m is None:
                 if i >= len(self.s):
-                    return ("eof", "", i, i)
+                    tok: Any = ("eof", "", i, i)
+                    break
                 raise Fallback(f"unexpected character at {i}")
             kind = m.lastgroup if m.lastgroup != "tag" else "heredoc"
             if kind == "ws" or (kind == "nl" and nl):
                 i = m.end()
                 continue
-            if kind == "heredoc":
-                return ("heredoc", m, m.start(), m.end())
-            return (kind, m.group(kind), m.start(), m.end())
+            tok = ("heredoc", m, m.start(), m.end()) if kind == "heredoc" else (kind, m.group(kind), m.start(),
+                                                                                  m.end())
+            break
+        self._seen[nl] = (self.i, tok)
+        return tok
 
     def next(self, nl: bool = False) -> Any:
         t = self.peek(nl)
@@ -139,20 +147,21 @@ class _Parser:
             return ("cond", c, a, b)
         return c
 
-    LEVELS = (("||",), ("&&",), ("==", "!="), ("<", ">", "<=", ">="), ("+", "-"), ("*", "/", "%"))
+    # binding strength of the binary operators, loosest first
+    PRECEDENCE = {"||": 0, "&&": 1, "==": 2, "!=": 2, "<": 3, ">": 3, "<=": 3, ">=": 3, "+": 4, "-": 4,
+                  "*": 5, "/": 5, "%": 5}
 
     def binary(self, level: int, nl: bool) -> Any:
-        if level == len(self.LEVELS):
-            return self.unary(nl)
-        left = self.binary(level + 1, nl)
+        """Operators binding at least as strongly as ``level``, left to right
+        (precedence climbing: one pass, not one call per level)."""
+        left = self.unary(nl)
         while True:
             t = self.peek(nl)
-            if t[0] == "op" and t[1] in self.LEVELS[level]:
-                self.next(nl)
-                right = self.binary(level + 1, nl)
-                left = ("bin", t[1], left, right)
-            else:
+            p = self.PRECEDENCE.get(t[1]) if t[0] == "op" else None
+            if p is None or p < level:
                 return left
+            self.next(nl)
+            left = ("bin", t[1], left, self.binary(p + 1, nl))
 
     def unary(self, nl: bool) -> Any:
         t = self.peek(nl)
