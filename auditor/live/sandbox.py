@@ -139,9 +139,9 @@ class SandboxNotRunning(Exception):
 
 
 def _clients(url: str) -> dict:
-    import boto3
+    from .session import new_session
 
-    s = boto3.Session(aws_access_key_id="sandbox", aws_secret_access_key="sandbox", region_name=REGION)
+    s = new_session(aws_access_key_id="sandbox", aws_secret_access_key="sandbox", region_name=REGION)
     names = ("sagemaker", "s3", "ec2", "iam", "kms", "cloudwatch", "logs", "application-autoscaling",
              "cloudtrail")
     return {n: s.client(n, endpoint_url=url) for n in names}

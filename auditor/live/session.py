@@ -9,6 +9,7 @@ inside one region's collection)."""
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -17,10 +18,73 @@ from typing import Any, Callable, Optional
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError
+from botocore.loaders import Loader
 
 from ..credentials import SET, CredentialsError, message
 
 Hook = Callable[[Any], None]  # called with each new boto3.Session
+
+
+class _Paths(list):
+    """Search paths that each new boto3.Session appends its own data
+    directory to: kept once, however many sessions share the loader."""
+
+    def append(self, path: Any) -> None:
+        if path not in self:
+            super().append(path)
+
+
+class _SharedLoader(Loader):
+    """botocore's data loader (service models, endpoints), shared by every
+    session of the process: each new session would otherwise parse the same
+    large JSON models again, most of the CPU of an audit of a few endpoints
+    in many regions. Serialised because botocore mutates a model in place
+    while loading it (sessions are per thread; this is the shared part)."""
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self._lock = threading.RLock()
+        self._search_paths = _Paths(self._search_paths)
+
+    def list_available_services(self, *a: Any, **kw: Any) -> Any:
+        with self._lock:
+            return super().list_available_services(*a, **kw)
+
+    def determine_latest_version(self, *a: Any, **kw: Any) -> Any:
+        with self._lock:
+            return super().determine_latest_version(*a, **kw)
+
+    def list_api_versions(self, *a: Any, **kw: Any) -> Any:
+        with self._lock:
+            return super().list_api_versions(*a, **kw)
+
+    def load_service_model(self, *a: Any, **kw: Any) -> Any:
+        with self._lock:
+            return super().load_service_model(*a, **kw)
+
+    def load_data_with_path(self, *a: Any, **kw: Any) -> Any:
+        with self._lock:
+            return super().load_data_with_path(*a, **kw)
+
+
+_LOADERS: dict[Optional[str], _SharedLoader] = {}  # AWS_DATA_PATH -> its loader
+_LOADERS_LOCK = threading.Lock()
+
+
+def new_session(**kw: Any) -> boto3.Session:
+    """``boto3.Session(**kw)`` whose service models are parsed once per
+    process (see ``_SharedLoader``)."""
+    import botocore.session
+
+    core = botocore.session.get_session()
+    data_path = core.get_config_variable("data_path")
+    with _LOADERS_LOCK:
+        loader = _LOADERS.get(data_path)
+        if loader is None:
+            paths = [os.path.expanduser(os.path.expandvars(p)) for p in data_path.split(os.pathsep)] if data_path else None
+            loader = _LOADERS[data_path] = _SharedLoader(extra_search_paths=paths)
+    core.register_component("data_loader", loader)
+    return boto3.Session(botocore_session=core, **kw)
 
 
 @dataclass
@@ -76,10 +140,10 @@ class SessionFactory:
 
     def session(self, region: Optional[str] = None, creds: Optional[Credentials] = None) -> boto3.Session:
         if creds is not None:
-            s = boto3.Session(aws_access_key_id=creds.access_key, aws_secret_access_key=creds.secret_key,
-                              aws_session_token=creds.token, region_name=region)
+            s = new_session(aws_access_key_id=creds.access_key, aws_secret_access_key=creds.secret_key,
+                            aws_session_token=creds.token, region_name=region)
         else:
-            s = boto3.Session(profile_name=self.profile, region_name=region)
+            s = new_session(profile_name=self.profile, region_name=region)
         s.events.register("before-call", self.counter.before_call)
         s.events.register("before-send", self.counter.before_send)
         for h in self.hooks:
