@@ -3,6 +3,8 @@ rules`` (list, json, explain), run as the user runs them."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import subprocess
 import sys
@@ -31,8 +33,35 @@ Resources:
 
 
 def sm(*args, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "auditor", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd or ROOT, timeout=120)
+    """The command line run in this process, from ``cwd``: the same parsing,
+    output and exit code as ``python -m auditor`` without a second or so of
+    interpreter start-up per call (test_the_command_runs_as_a_process runs
+    it as a process)."""
+    from auditor.cli import main
+
+    out, err = io.TextIOWrapper(io.BytesIO(), encoding="utf-8"), io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    with contextlib.chdir(cwd or ROOT), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main([str(a) for a in args])
+            code = 0
+        except SystemExit as e:
+            code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    text = []
+    for stream in (out, err):
+        stream.flush()
+        text.append(stream.buffer.getvalue().decode("utf-8"))
+    return subprocess.CompletedProcess(args, code, *text)
+
+
+def test_the_command_runs_as_a_process(tmp_path):
+    results = tmp_path / "live.json"
+    results.write_text(live_doc().to_json())
+    proc = [sys.executable, "-m", "auditor"]
+    r = subprocess.run([*proc, "report", results, "--format", "markdown"], capture_output=True, text=True,
+                       cwd=tmp_path, timeout=120)
+    assert r.returncode == 1 and "fraud-prod" in r.stdout and r.stderr == "", r.stderr
+    r = subprocess.run([*proc, "rules", "explain", "SM999"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "no such rule 'SM999'" in r.stderr and "Traceback" not in r.stderr
 
 
 def save_scan(tmp_path: Path, name: str, files: dict[str, str]) -> Path:
