@@ -100,9 +100,19 @@ def collector_methods() -> frozenset[tuple[str, str]]:
 
 @lru_cache(maxsize=None)
 def _api_names(service: str) -> dict[str, str]:
-    import boto3
+    """Client method -> API operation, as botocore names a client's methods
+    (its service model only: building clients costs more)."""
+    from botocore import xform_name
 
-    return boto3.client(service, region_name="us-east-1").meta.method_to_api_mapping
+    model = _botocore().get_service_model(service)
+    return {xform_name(op): op for op in model.operation_names}
+
+
+@lru_cache(maxsize=None)
+def _botocore():
+    import botocore.session
+
+    return botocore.session.get_session()
 
 
 def collector_operations() -> frozenset[tuple[str, str]]:

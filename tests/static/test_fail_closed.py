@@ -100,14 +100,16 @@ def test_surrogate_pairs_are_text(tmp_path, capsys):
 
 @pytest.mark.skipif(sys.platform != "linux", reason="file names that are not UTF-8 need a POSIX file system")
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_undecodable_file_name_in_every_format(tmp_path, fmt):
-    # os.listdir turns the byte 0xff into a lone surrogate: outputs must still encode it
+def test_undecodable_file_name_in_every_format(tmp_path, capsys, fmt):
+    # os.listdir turns the byte 0xff into a lone surrogate: outputs must still encode it. The
+    # captured stdout encodes strictly as UTF-8, as a process's does; "text" runs as a process too
     (tmp_path / "good.yaml").write_text(GOOD)
     with open(os.path.join(os.fsencode(tmp_path), b"bad\xff.yaml"), "w") as fh:
         fh.write("Resources: [\n")
-    r = run_proc("scan", str(tmp_path), "-f", fmt, "--fail-on", "never")
-    assert r.code == 0 and "Traceback" not in r.err and "internal error" not in r.err, r.err
-    assert "xff.yaml" in r.out and "SM001" in r.out  # shown as bad\xff.yaml (escaped as each format needs)
+    args = ("scan", str(tmp_path), "-f", fmt, "--fail-on", "never")
+    for r in [run_cli(capsys, *args)] + ([run_proc(*args)] if fmt == "text" else []):
+        assert r.code == 0 and "Traceback" not in r.err and "internal error" not in r.err, r.err
+        assert "xff.yaml" in r.out and "SM001" in r.out  # shown as bad\xff.yaml (escaped as each format needs)
 
 
 # -- item 11: long Condition chains -----------------------------------------------------------------
