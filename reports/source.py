@@ -13,11 +13,21 @@ from typing import Optional
 MAX_BYTES = 5 * 1024 * 1024  # as the loader: larger files were never scanned
 
 
-@lru_cache(maxsize=256)
 def lines(path: str) -> Optional[tuple[str, ...]]:
     try:
-        if os.path.getsize(path) > MAX_BYTES:
-            return None
+        st = os.stat(path)
+    except OSError:
+        return None
+    if st.st_size > MAX_BYTES:
+        return None
+    # the same relative path names another file from another directory, and a file may be
+    # rewritten between two reports of one process: cached by absolute path and version
+    return _read(os.path.abspath(path), st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=256)
+def _read(path: str, mtime_ns: int, size: int) -> Optional[tuple[str, ...]]:
+    try:
         with open(path, encoding="utf-8", errors="replace", newline="") as fh:
             return tuple(fh.read().splitlines())
     except OSError:

@@ -209,3 +209,17 @@ def test_browser_reads_back_numbers_that_agree(chrome, corpus_doc, tmp_path):
     assert cards["checks-passed"] == got["checks"].get("pass", 0)
     assert got["checksCard"].split() == [str(cards["checks-passed"]), "of", str(got["checks"]["total"]),
                                          "checks", "passed"]
+
+
+def test_excerpts_follow_the_file_a_path_names_now(tmp_path, monkeypatch):
+    """One process may render reports from several directories, of files that change: the same
+    relative path read again when the file it names is another one."""
+    from reports import source
+
+    for sub, text in (("a", "first\n"), ("b", "second\n")):
+        (tmp_path / sub).mkdir()
+        (tmp_path / sub / "t.yaml").write_text(text)
+        monkeypatch.chdir(tmp_path / sub)
+        assert source.excerpt("t.yaml", 1) == [(1, text.strip(), True)]
+    (tmp_path / "b" / "t.yaml").write_text("second, rewritten\n")
+    assert source.excerpt("t.yaml", 1) == [(1, "second, rewritten", True)]
