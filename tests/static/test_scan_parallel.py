@@ -29,6 +29,17 @@ def test_parallel_scan_is_identical_to_sequential(tmp_path):
     assert any(f.rule == "SM001" for f in two.findings)
 
 
+def test_parallel_terraform_scan_is_identical_to_sequential(tmp_path):
+    spec = importlib.util.spec_from_file_location("terraform_corpus", ROOT / "bench" / "terraform_corpus.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    mod.generate(tmp_path, 6)
+    one = scan([str(tmp_path)], Config(), jobs=1)
+    two = scan([str(tmp_path)], Config(), jobs=3)
+    assert one.run.files_scanned > 6 and any(f.location.file.endswith(".tf") for f in one.findings)
+    assert two.to_json() == one.to_json()
+
+
 def test_default_jobs(monkeypatch):
     import os
 
