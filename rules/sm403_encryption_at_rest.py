@@ -66,7 +66,10 @@ class EncryptionAtRest(Rule):
       `TransformOutput.KmsKeyId` and `TransformResources.VolumeKmsKeyId`; a
       job is production when it or its model is;
     * *shadow variants* and *inference components* are covered by the
-      endpoint config's `KmsKeyId` and by their models' artifact buckets.
+      endpoint config's `KmsKeyId` and by their models' artifact buckets;
+      an inference component that runs a container inline has its own
+      artifact bucket (`Specification.Container.ArtifactUrl`), judged like
+      a model's.
 
     *Production* is the shared classification (tag `Environment`, or
     `--production`); switch it off with `kms_for_production: false`.
@@ -125,12 +128,13 @@ class EncryptionAtRest(Rule):
     policy = "Model artifacts must be encrypted at rest."
     tags = ("security", "encryption", "kms", "s3")
     security_severity = 7.0
-    targets = ("Model", "EndpointConfig", "Bucket", "MonitoringJobDefinition", "MonitoringSchedule", "TransformJob")
+    targets = ("Model", "EndpointConfig", "Bucket", "InferenceComponent", "MonitoringJobDefinition",
+               "MonitoringSchedule", "TransformJob")
     reads = {k: ("Model", "EndpointConfig", "Endpoint", "Bucket", "ModelPackage") for k in ("Model", "EndpointConfig",
                                                                                            "Bucket")} | {
         "MonitoringJobDefinition": ("Endpoint", "EndpointConfig"), "MonitoringSchedule": ("Endpoint", "EndpointConfig",
                                                                                          "MonitoringJobDefinition"),
-        "TransformJob": ("Model", "EndpointConfig", "Endpoint")}
+        "TransformJob": ("Model", "EndpointConfig", "Endpoint"), "InferenceComponent": ("Bucket",)}
 
     class Params(RuleParams):
         sensitive_tag: str = "DataClassification"
@@ -168,6 +172,7 @@ class EncryptionAtRest(Rule):
     # -- checks -------------------------------------------------------------
     def check(self, res, ctx):
         check = {"Model": self._model, "Bucket": self._bucket, "EndpointConfig": self._config,
+                 "InferenceComponent": self._component,
                  "MonitoringJobDefinition": self._job_definition, "MonitoringSchedule": self._inline_job,
                  "TransformJob": self._transform_job}[res.kind]
         yield from check(res, ctx)
@@ -202,9 +207,17 @@ class EncryptionAtRest(Rule):
         return out
 
     def _model(self, model, ctx):
+        yield from self._unreachable(model, self._locations(model, ctx), ctx)
+
+    def _component(self, ic, ctx):
+        """An inference component that runs a container inline has its own
+        artifact (``Specification.Container.ArtifactUrl``)."""
+        yield from self._unreachable(ic, _inline_artifact(ic), ctx)
+
+    def _unreachable(self, model, locations, ctx):
         """Artifact buckets that cannot be looked at: unknown. Buckets that
         can are judged once each, as Bucket resources."""
-        for owner, path, uri in self._locations(model, ctx):
+        for owner, path, uri in locations:
             where = {} if owner is model else {"resource": owner}
             if isinstance(uri, Unknown) and (owner is not model or path[-1] == "ModelPackageName"):
                 yield Undecided(path, f"cannot check the artifact bucket of {model.label}: {uri.reason}", **where)
@@ -229,6 +242,9 @@ class EncryptionAtRest(Rule):
         direct = {id(m) for m in models_using_bucket(ctx.inv, bucket)}  # by identity: linear, not pairwise __eq__
         users = [m for m in ctx.inv.models if id(m) in direct or any(
             owner is not m and bucket.is_referenced_by(s3_bucket_of(u)) for owner, _, u in self._locations(m, ctx))]
+        components = [c for c in ctx.inv.of("InferenceComponent") if any(
+            bucket.is_referenced_by(s3_bucket_of(u)) for _, _, u in _inline_artifact(c))]
+        users += components
         if not users:
             return  # not an artifact bucket
         enc = bucket.BucketEncryption
@@ -247,10 +263,13 @@ class EncryptionAtRest(Rule):
                                    f"{why_unknown(rules[0] if not is_known(rules[0]) else sse)}")
             return
         algo, key = _get(sse, "SSEAlgorithm"), _get(sse, "KMSMasterKeyID")
-        who = ", ".join(sorted(display(m.name) if is_known(m.name) else m.label for m in users))
+        models = ", ".join(sorted(display(m.name) if is_known(m.name) else m.label for m in users
+                                  if m.kind == "Model"))
+        who = ", ".join(([f"model {models}"] if models else []) +
+                        ([f"inference component {', '.join(sorted(c.label for c in components))}"] if components else []))
         if algo is None:
             if self.params.require_declared_encryption:
-                yield Fail(base, f"artifact bucket {bucket.label} (model {who}) declares no default encryption; "
+                yield Fail(base, f"artifact bucket {bucket.label} ({who}) declares no default encryption; "
                                  f"the policy wants SSE-S3 (AES256) or SSE-KMS (aws:kms)")
                 return
             algo = "AES256"  # S3 applies SSE-S3 to every bucket (since January 2023)
@@ -264,6 +283,10 @@ class EncryptionAtRest(Rule):
             return
         related = [bucket, *users]
         for m in users:
+            if m.kind == "InferenceComponent":
+                ep = ctx.inv.endpoint_of_component(m)
+                related += [ep] if ep is not None and not isinstance(ep, Unknown) else []
+                continue
             for c in ctx.inv.configs_using(m):
                 related += [c, *ctx.inv.endpoints_using(c)]
         state = key_state(key) if algo in KMS_ALGORITHMS else "missing"
@@ -287,7 +310,7 @@ class EncryptionAtRest(Rule):
             yield Undecided(path, f"artifact bucket {bucket.label} {found}; cannot tell whether it needs a customer "
                                   f"managed KMS key: {need.reason}")
             return
-        yield Fail(path, f"artifact bucket {bucket.label} (model {who}) {found}; {need} artifacts need SSE-KMS with a "
+        yield Fail(path, f"artifact bucket {bucket.label} ({who}) {found}; {need} artifacts need SSE-KMS with a "
                          f"customer managed KMS key (KMSMasterKeyID)")
 
     def _config(self, cfg, ctx):
@@ -430,3 +453,9 @@ class EncryptionAtRest(Rule):
             if m and m.group(1) in families:
                 return True
         return undecided if undecided is not None else False
+
+
+def _inline_artifact(ic) -> list[tuple[Any, tuple, Any]]:
+    """(component, path, S3 URI) of an inline container's artifact, if any."""
+    url = prop(prop(ic.Specification, "Container"), "ArtifactUrl")
+    return [(ic, ("Specification", "Container", "ArtifactUrl"), url)] if url is not None else []

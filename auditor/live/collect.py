@@ -197,7 +197,7 @@ class RegionCollector:
         configs = self.collect_configs(endpoints)
         models = self.collect_models(configs, endpoints, components, jobs)
         with ThreadPoolExecutor(max_workers=4) as pool:
-            jobs = [pool.submit(self.collect_buckets, models), pool.submit(self.collect_subnets, models),
+            jobs = [pool.submit(self.collect_buckets, models, components), pool.submit(self.collect_subnets, models),
                     pool.submit(self.collect_packages, models), pool.submit(self.collect_dashboards, endpoints)]
             if self.metric_plan is not None:
                 jobs.append(pool.submit(self.metric_plan.collect, self, endpoints, configs))
@@ -496,13 +496,19 @@ class RegionCollector:
                                 KmsKeyId=g.get("kmsKeyId"), RetentionInDays=g.get("retentionInDays")))
 
     # -- S3, network --------------------------------------------------------
-    def collect_buckets(self, models: list[m.Model]) -> None:
-        users: dict[str, list[m.Model]] = {}
+    def collect_buckets(self, models: list[m.Model], components: list[m.InferenceComponent] = ()) -> None:
+        """The artifact buckets of the models and of inline component containers."""
+        users: dict[str, list[m.Resource]] = {}
         for x in models:
             for _, c in x.containers():
                 b = _bucket(getattr(c, "ModelDataUrl", None))
                 if b:
                     users.setdefault(b, []).append(x)
+        for ic in components:
+            container = getattr(ic.Specification, "Container", None) if isinstance(ic.Specification, m.Part) else None
+            b = _bucket(container.get("ArtifactUrl") if isinstance(container, dict) else None)
+            if b:
+                users.setdefault(b, []).append(ic)
 
         def one(name: str) -> None:
             def fail_for(op: str) -> Callable:

@@ -300,3 +300,23 @@ def test_shadow_models_and_serverless_variants_live(aws):
         "model serverless-model is served outside one; the policy wants models in a VPC (serve it from "
         "instance-based variants with VpcConfig, or suppress SM401 here with the reason)")
     assert findings(result, "SM401", "serverless-model") == []
+
+
+def test_an_inline_components_artifact_bucket_is_collected_and_judged(aws):
+    client("s3").create_bucket(Bucket="llm-artifacts")
+    sm = client("sagemaker")
+    sm.create_endpoint_config(EndpointConfigName="llm-config", KmsKeyId="alias/llm", ProductionVariants=[
+        {"VariantName": "AllTraffic", "InstanceType": "ml.m5.large", "InitialInstanceCount": 2}])
+    sm.create_endpoint(EndpointName="llm", EndpointConfigName="llm-config",
+                       Tags=[{"Key": "Environment", "Value": "prod"}])
+    sm.create_inference_component(
+        InferenceComponentName="llm-inline", EndpointName="llm", VariantName="AllTraffic",
+        Specification={"Container": {"Image": DLC, "ArtifactUrl": "s3://llm-artifacts/models/llm/v1.0.0/m.tar.gz"},
+                       "ComputeResourceRequirements": {"MinMemoryRequiredInMb": 1024}},
+        RuntimeConfig={"CopyCount": 2})
+    result = run_audit(select=["SM403"])
+    assert [b.name for b in result.inventory.of("Bucket")] == ["llm-artifacts"]
+    [f] = findings(result, "SM403", "llm-artifacts")
+    assert (f.outcome, f.message) == (
+        "fail", "artifact bucket llm-artifacts (inference component llm-inline) encrypts with SSE-S3 (AES256); "
+                "production artifacts need SSE-KMS with a customer managed KMS key (KMSMasterKeyID)")

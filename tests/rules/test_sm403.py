@@ -465,3 +465,51 @@ def test_terraform_monitoring_job_of_a_production_endpoint(tmp_path):
         "monitoring job definition aws_sagemaker_data_quality_job_definition.drift is production but sets no "
         "JobResources.ClusterConfig.VolumeKmsKeyId; the ML storage volumes of the monitoring job need a customer "
         "managed KMS key")
+
+
+INLINE = """\
+Resources:
+  LlmArtifacts:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketEncryption:
+        ServerSideEncryptionConfiguration:
+          - ServerSideEncryptionByDefault: {SSEAlgorithm: AES256}
+  HostConfig:
+    Type: AWS::SageMaker::EndpointConfig
+    Properties:
+      KmsKeyId: arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab
+      Tags: [{Key: Environment, Value: prod}]
+      ProductionVariants:
+        - {VariantName: AllTraffic, InstanceType: ml.m5.xlarge, InitialInstanceCount: 2}
+  Host:
+    Type: AWS::SageMaker::Endpoint
+    Properties:
+      EndpointConfigName: !GetAtt HostConfig.EndpointConfigName
+  Llm:
+    Type: AWS::SageMaker::InferenceComponent
+    Properties:
+      EndpointName: !GetAtt Host.EndpointName
+      VariantName: AllTraffic
+      Specification:
+        Container:
+          Image: 763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:0.29.0-lmi11.0.0-cu124
+          ArtifactUrl: !Sub s3://${LlmArtifacts}/models/llm/v1.0.0/model.tar.gz
+        ComputeResourceRequirements: {MinMemoryRequiredInMb: 4096}
+"""
+
+
+def test_an_inline_inference_components_artifact_bucket_is_judged(tmp_path):
+    fs = scan_text(tmp_path, INLINE, rule=RULE)
+    assert [(f.resource.id, f.location.line, f.path, f.outcome, f.message) for f in fs] == [
+        ("LlmArtifacts", 7, "BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault"
+                            ".SSEAlgorithm", "fail",
+         "artifact bucket LlmArtifacts (inference component Llm) encrypts with SSE-S3 (AES256); production artifacts "
+         "need SSE-KMS with a customer managed KMS key (KMSMasterKeyID)")]
+
+
+def test_an_inline_inference_components_bucket_outside_the_template_is_unknown(tmp_path):
+    fs = scan_text(tmp_path, INLINE.replace("!Sub s3://${LlmArtifacts}/", "s3://shared-llm/"), rule=RULE)
+    assert [(f.resource.id, f.path, f.outcome, f.message) for f in fs] == [
+        ("Llm", "Specification.Container.ArtifactUrl", "unknown",
+         "artifact bucket shared-llm is not defined in this template; its encryption cannot be checked")]
