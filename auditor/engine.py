@@ -81,20 +81,14 @@ def locate_resource(inv: Inventory, res: Resource) -> Location:
 
 
 def resource_ref(res: Resource) -> ResourceRef:
+    return ResourceRef(**_ref_fields(res))
+
+
+def _ref_fields(res: Resource) -> dict[str, Any]:
     m = res.meta
     name = res.name
-    return ResourceRef(
-        key=m.key,
-        id=res.label,
-        type=m.type,
-        name=name if isinstance(name, str) else None,
-        arn=m.arn,
-        account=m.account,
-        region=m.region,
-        file=m.file,
-        stack=m.stack,
-        tags=_known_tags(res.Tags),
-    )
+    return dict(key=m.key, id=res.label, type=m.type, name=name if isinstance(name, str) else None, arn=m.arn,
+                account=m.account, region=m.region, file=m.file, stack=m.stack, tags=_known_tags(res.Tags))
 
 
 def _known_tags(tags: Any) -> Optional[dict[str, str]]:
@@ -148,9 +142,13 @@ def unaudited_findings(gaps) -> list:
 
 
 class _Collector:
-    def __init__(self, inv: Inventory, rule: Rule) -> None:
+    def __init__(self, inv: Inventory, rule: Rule, refs: Optional[dict] = None) -> None:
         self.inv = inv
         self.rule = rule
+        # what findings say about a resource, worked out once per resource and run (a
+        # live audit makes tens of thousands of findings on a few thousand resources);
+        # each finding still gets its own validated ResourceRef
+        self.refs = {} if refs is None else refs
         self.findings: list[Finding] = []
         self.outcomes: dict[str, str] = {}
         self.notes: dict[str, str] = {}
@@ -208,13 +206,19 @@ class _Collector:
             level=level,
             outcome=outcome,
             message=msg,
-            resource=resource_ref(res),
+            resource=self._ref(res),
             path=spath,
             location=locate(self.inv, res, path),
             fingerprint=fp,
             remediation=rule.remediation if outcome == "fail" else None,
             data=to_jsonable(dict(result.data)),
         ))
+
+    def _ref(self, res: Resource) -> ResourceRef:
+        fields = self.refs.get(id(res))
+        if fields is None:
+            fields = self.refs[id(res)] = _ref_fields(res)
+        return ResourceRef(**fields)
 
     def crashed(self, res: Optional[Resource], exc: BaseException) -> None:
         """A rule that raised: an SM000 error finding that names the rule (and
@@ -253,6 +257,8 @@ def unread_lists(skipped: list, said: list, checked: Optional[Resource] = None) 
     (``skipped``: (owner, path, what, value)), each list once, except where
     the rule's own results (``said``: (checked resource, result)) already
     hold an unknown at that path of that resource or naming the same reason."""
+    if not skipped:
+        return []
     told = [r for _, r in said if isinstance(r, Undecided)]
     done = {((r.resource or res).key, tuple(r.path or ())) for res, r in said if isinstance(r, Undecided)}
     out = []
@@ -269,9 +275,10 @@ def evaluate(inv: Inventory, rules: list[Rule], ctx_factory) -> tuple[list[Findi
     """Run ``rules`` over ``inv``. ``ctx_factory(rule)`` builds each rule's RuleContext."""
     findings: list[Finding] = []
     evaluations: list[Evaluation] = []
+    refs: dict = {}
     for rule in rules:
         ctx: RuleContext = ctx_factory(rule, inv)
-        col = _Collector(inv, rule)
+        col = _Collector(inv, rule, refs)
         if not inv.complete and not rule.on_templates():
             continue  # live-only rules say nothing about templates
         try:

@@ -171,7 +171,10 @@ class Inventory:
 
     def _named(self, kind: str, ref: str) -> list[Any]:
         idx = self._index()
-        found = {id(r): r for k in (_last(ref), None) for r in idx["names"].get((kind, k), ())}
+        named, symbolic = idx["names"].get((kind, _last(ref)), ()), idx["names"].get((kind, None), ())
+        if not symbolic:  # each index list is in inventory order already
+            return list(named)
+        found = {id(r): r for r in (*named, *symbolic)}
         return sorted(found.values(), key=lambda r: idx["pos"][id(r)])
 
     def _linked(self, kind: str, values_of: Callable[[Any], list], target: Resource,

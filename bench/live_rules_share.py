@@ -2,8 +2,8 @@
 own config and model, a third tagged production) on the loopback moto
 server of ``bench/live_server.py`` (its own process), then one full
 ``audit`` (every rule, default settings) run in this process, with a timer
-around the rule evaluation (``runner.evaluate``, called once per rule so
-each rule's time is known) and around the whole audit.
+around its rule evaluation (``runner.run_rules``) and around the whole
+audit.
 
     .venv/bin/python bench/live_rules_share.py --sizes 2000
 
@@ -29,43 +29,38 @@ sys.path.insert(0, ROOT)
 
 
 def timed_audit(url: str) -> dict:
-    """One audit against ``url``; the rules' wall and CPU time, per rule."""
-    from auditor import runner
+    """One audit against ``url``, with the wall and CPU time of its rule
+    evaluation (``runner.run_rules``: every rule over the inventory, the
+    findings recorded, scenarios merged, suppressions checked)."""
+    from auditor import audit as audit_module
     from auditor.audit import AuditOptions, audit
     from auditor.config import parse
 
-    per_rule: dict[str, list[float]] = {}
-    real = runner.evaluate
+    spent = [0.0, 0.0]
+    real = audit_module.run_rules
 
-    def evaluate(inv, rules, ctx):  # the same rules, one at a time: each is independent of the others
-        findings, evaluations = [], []
-        for rule in rules:
-            w, c = time.perf_counter(), time.thread_time()
-            fs, es = real(inv, [rule], ctx)
-            t = per_rule.setdefault(rule.id, [0.0, 0.0])
-            t[0] += time.perf_counter() - w
-            t[1] += time.thread_time() - c
-            findings += fs
-            evaluations += es
-        return findings, evaluations
+    def run_rules(*args, **kw):
+        w, c = time.perf_counter(), time.thread_time()
+        try:
+            return real(*args, **kw)
+        finally:
+            spent[0] += time.perf_counter() - w
+            spent[1] += time.thread_time() - c
 
     os.environ.update(AWS_ENDPOINT_URL=url, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
                       AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE=os.devnull,
                       AWS_SHARED_CREDENTIALS_FILE=os.devnull)
-    runner.evaluate = evaluate
+    audit_module.run_rules = run_rules
     try:
         w, c = time.perf_counter(), time.process_time()
         result = audit(parse({}, "bench"), AuditOptions(regions=["us-east-1"], progress=False))
         wall, cpu = time.perf_counter() - w, time.process_time() - c
     finally:
-        runner.evaluate = real
-    rules_wall = sum(t[0] for t in per_rule.values())
-    rules_cpu = sum(t[1] for t in per_rule.values())
+        audit_module.run_rules = real
     return {"endpoints": len(result.inventory.endpoints), "api_calls": result.api_calls,
             "findings": len(result.doc.findings), "audit_wall_s": round(wall, 2), "audit_cpu_s": round(cpu, 2),
-            "rules_wall_s": round(rules_wall, 3), "rules_cpu_s": round(rules_cpu, 3),
-            "rules_wall_share": round(rules_wall / wall, 4), "rules_cpu_share": round(rules_cpu / cpu, 4),
-            "per_rule_cpu_s": {k: round(v[1], 3) for k, v in sorted(per_rule.items(), key=lambda kv: -kv[1][1])}}
+            "rules_wall_s": round(spent[0], 3), "rules_cpu_s": round(spent[1], 3),
+            "rules_wall_share": round(spent[0] / wall, 4), "rules_cpu_share": round(spent[1] / cpu, 4)}
 
 
 def bench(n: int, latency: float) -> dict:
@@ -96,11 +91,10 @@ def main() -> None:
     for n in args.sizes:
         row = bench(n, args.latency)
         rows.append(row)
-        top = ", ".join(f"{k} {v:.2f}s" for k, v in list(row["per_rule_cpu_s"].items())[:3])
-        print(f"N={row['endpoints']:5d}  audit: {row['audit_wall_s']:.1f}s wall, {row['audit_cpu_s']:.1f}s CPU, "
-              f"{row['api_calls']} calls, {row['findings']} findings  rules: {row['rules_wall_s']:.2f}s wall "
-              f"({row['rules_wall_share']:.1%}), {row['rules_cpu_s']:.2f}s CPU ({row['rules_cpu_share']:.1%}); "
-              f"most CPU: {top}  (load {os.getloadavg()[0]:.1f})", flush=True)
+        print(f"N={row['endpoints']:5d} latency={row['latency_ms']}ms  audit: {row['audit_wall_s']:.1f}s wall, "
+              f"{row['audit_cpu_s']:.1f}s CPU, {row['api_calls']} calls, {row['findings']} findings  rules: "
+              f"{row['rules_wall_s']:.2f}s wall ({row['rules_wall_share']:.1%}), {row['rules_cpu_s']:.2f}s CPU "
+              f"({row['rules_cpu_share']:.1%})  (load {os.getloadavg()[0]:.1f})", flush=True)
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(rows, fh, indent=1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from auditor.inventory import alarm_dimension_values
@@ -67,6 +68,12 @@ def mentions(body: Any, endpoint) -> Any:
         return Unknown(f"the endpoint name {why_unknown(name)} and the body does not use it")
     return False
 
+
+
+@lru_cache(maxsize=64)
+def _quoted_any(metrics: tuple[str, ...]) -> "re.Pattern[str]":
+    """A pattern for any of ``metrics`` as a quoted string (made once, not per endpoint)."""
+    return re.compile(r'"(' + "|".join(re.escape(m) for m in metrics) + r')"')
 
 class Observability(Rule):
     """Every endpoint has latency and error-rate alarms, invocation logs and a dashboard.
@@ -256,7 +263,7 @@ class Observability(Rule):
                         return
                     if not is_known(metric) or metric in wanted:
                         doubt = doubt or f"alarm {a.label} may watch it ({self._why(maybe, res) if not definite else 'its metric is unknown'})"
-        pattern = re.compile(r'"(' + "|".join(re.escape(m) for m in sorted(wanted)) + r')"')
+        pattern = _quoted_any(tuple(sorted(wanted)))
         for d in ctx.inv.of("Dashboard"):
             if not _same_scope(d, res):
                 continue
