@@ -153,7 +153,9 @@ class HighAvailability(Rule):
             n = int(as_number(copies))
             yield Fail(path, f"inference component {ic.label} runs {n} copy(ies); production needs at least "
                              f"{self.params.min_instances}",
-                       data={"component": display(ic.name), "current": n, "wanted": self.params.min_instances})
+                       data={"component": display(ic.name), "current": n, "wanted": self.params.min_instances,
+                             # raise-instance-count finds the component through its endpoint
+                             "endpoint": _endpoint_name(ic, ctx)})
         model = ctx.inv.component_model(ic)
         if isinstance(model, Unknown):
             yield Undecided(("Specification", "ModelName"), f"inference component {ic.label}: cannot check the "
@@ -226,3 +228,9 @@ class HighAvailability(Rule):
                                                  f"production needs at least {want}", resource=model,
                        data={"check": "multi-az", "model": display(model.name), "zones": sorted(map(display, zones)),
                              "wanted": want})
+
+
+def _endpoint_name(ic, ctx):
+    ep = ctx.inv.endpoint_of_component(ic)
+    name = getattr(ep, "name", None)
+    return name if isinstance(name, str) else None

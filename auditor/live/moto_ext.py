@@ -20,6 +20,8 @@ What this adds or corrects (see MOTO-NOTES.md):
   recorded as management events, and ``LookupEvents`` answers from them
   (one lookup attribute, time range, newest first, paging), as AWS does for
   the last 90 days. Tests read and backdate them with ``trail_events``.
+* ``UpdateInferenceComponentRuntimeConfig`` sets a component's copy count
+  (the copies run at once, as moto's endpoints are InService at once).
 * Application Auto Scaling accepts the inference-component dimension
   ``sagemaker:inference-component:DesiredCopyCount`` (moto's list of
   dimensions predates inference components and refuses it).
@@ -67,6 +69,7 @@ def install() -> None:
         _patch_s3()
         _patch_cloudtrail()
         _patch_autoscaling()
+        _patch_component_runtime()
         _installed = True
 
 
@@ -459,3 +462,21 @@ def _patch_autoscaling() -> None:
     extended = Enum("ScalableDimensionValueSet", members)  # type: ignore[misc]
     models.ScalableDimensionValueSet = extended
     responses.ScalableDimensionValueSet = extended
+
+
+def _patch_component_runtime() -> None:
+    from moto.core.responses import ActionResult
+    from moto.sagemaker.exceptions import ValidationError
+    from moto.sagemaker.responses import SageMakerResponse
+
+    def update_runtime(self):  # type: ignore[no-untyped-def]
+        name = self._get_param("InferenceComponentName")
+        c = _components(_backend(self)).get(name)
+        if c is None:
+            raise ValidationError(message=f"Could not find inference component \"{name}\".")
+        copies = (self._get_param("DesiredRuntimeConfig") or {}).get("CopyCount")
+        c.data["RuntimeConfig"] = {"DesiredCopyCount": copies, "CurrentCopyCount": copies}
+        c.data["LastModifiedTime"] = datetime.now(timezone.utc)
+        return ActionResult({"InferenceComponentArn": c.arn})
+
+    SageMakerResponse.update_inference_component_runtime_config = update_runtime

@@ -116,6 +116,10 @@ def describe_endpoint_config(sm: Any, name: str) -> Optional[dict[str, Any]]:
     return _describe(sm.describe_endpoint_config, EndpointConfigName=name)
 
 
+def describe_inference_component(sm: Any, name: str) -> Optional[dict[str, Any]]:
+    return _describe(sm.describe_inference_component, InferenceComponentName=name)
+
+
 def describe_model(sm: Any, name: str) -> Optional[dict[str, Any]]:
     return _describe(sm.describe_model, ModelName=name)
 

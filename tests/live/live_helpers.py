@@ -72,6 +72,24 @@ def make_endpoint(name: str, instances: int = 1, tags: Optional[dict] = None, re
     return sm.create_endpoint(EndpointName=name, EndpointConfigName=f"{name}-config", **kw)["EndpointArn"]
 
 
+def make_component_endpoint(name: str, components: dict[str, int], region: str = REGION) -> None:
+    """A production endpoint whose variant hosts inference components
+    (no model on the variant, managed instance scaling 2-4): component name
+    -> copy count. Needs the ``aws`` fixture (moto_ext)."""
+    sm = client("sagemaker", region)
+    sm.create_endpoint_config(EndpointConfigName=f"{name}-config", ExecutionRoleArn=ROLE, ProductionVariants=[
+        {"VariantName": "AllTraffic", "InstanceType": "ml.m5.large", "InitialInstanceCount": 2,
+         "ManagedInstanceScaling": {"Status": "ENABLED", "MinInstanceCount": 2, "MaxInstanceCount": 4}}])
+    sm.create_endpoint(EndpointName=name, EndpointConfigName=f"{name}-config",
+                       Tags=[{"Key": "Environment", "Value": "prod"}])
+    for component, copies in components.items():
+        sm.create_model(ModelName=f"{component}-model", ExecutionRoleArn=ROLE, PrimaryContainer={"Image": DLC})
+        sm.create_inference_component(
+            InferenceComponentName=component, EndpointName=name, VariantName="AllTraffic", RuntimeConfig={
+                "CopyCount": copies}, Specification={"ModelName": f"{component}-model", "ComputeResourceRequirements": {
+                    "NumberOfCpuCoresRequired": 1, "MinMemoryRequiredInMb": 1024}})
+
+
 def backdate(name: str, days: float, region: str = REGION, account: str = ACCOUNT) -> None:
     """moto creates endpoints 'now'; the server runs in this process, so its
     backend objects can be aged (the API cannot do it)."""

@@ -85,3 +85,25 @@ def test_copy_count_targets_register_and_are_collected(aws):
     [t] = inv.of("ScalableTarget")
     assert (t.ResourceId, t.ScalableDimension, t.MinCapacity) == (
         "inference-component/chat", "sagemaker:inference-component:DesiredCopyCount", 2)
+
+
+def test_inference_components_scale_copies_and_the_variant_needs_no_target(aws):
+    from .live_helpers import make_component_endpoint
+
+    make_component_endpoint("chat-ep", {"chat": 2, "bare": 2})
+    aas = client("application-autoscaling")
+    aas.register_scalable_target(ServiceNamespace="sagemaker", ResourceId="inference-component/chat", MinCapacity=2,
+                                 MaxCapacity=4, ScalableDimension="sagemaker:inference-component:DesiredCopyCount")
+    aas.put_scaling_policy(
+        PolicyName="copies", ServiceNamespace="sagemaker", ResourceId="inference-component/chat",
+        ScalableDimension="sagemaker:inference-component:DesiredCopyCount", PolicyType="TargetTrackingScaling",
+        TargetTrackingScalingPolicyConfiguration={
+            "TargetValue": 5.0, "ScaleOutCooldown": 60, "ScaleInCooldown": 300, "PredefinedMetricSpecification": {
+                "PredefinedMetricType": "SageMakerInferenceComponentInvocationsPerCopy"}})
+    result = run_audit(select=["SM202"])
+    got = [(f.resource.name, f.outcome, f.message) for f in findings(result, "SM202")]
+    assert got == [("bare", "fail", "inference component bare has no scalable target (inference-component/bare, "
+                                    "sagemaker:inference-component:DesiredCopyCount); production components must "
+                                    "autoscale their copies")]
+    passed = {e.resource.rsplit(":", 1)[1] for e in result.doc.evaluations if e.rule == "SM202" and e.outcome == "pass"}
+    assert {"endpoint/chat-ep", "inference-component/chat"} <= passed

@@ -189,3 +189,42 @@ def test_stop_idle_applies_sm502s_exception_as_the_rule_does(moto_server, make_c
         ("unsure-idle", "always-on: tag always-on=true, and whether the endpoint is production is not known")]
     apply(ctx, plan, tmp_path / "j")
     assert sorted(e["EndpointName"] for e in sm().list_endpoints()["Endpoints"]) == ["prod-idle", "unsure-idle"]
+
+
+def test_raise_instance_count_raises_a_components_copies_opt_in(aws, make_ctx, tmp_path):
+    """SM201's copy finding (from a real audit) plans the component's copy
+    count, not the variant's instances; applied only for a named endpoint."""
+    from tests.live.live_helpers import make_component_endpoint, run_audit
+
+    make_component_endpoint("chat-ep", {"chat": 1})
+    result = run_audit(select=["SM201"])
+    [f] = [f for f in result.doc.findings if f.rule == "SM201" and f.outcome == "fail"]
+    assert (f.data["component"], f.data["endpoint"]) == ("chat", "chat-ep")
+    plan = plan_for(make_ctx(), result.doc.findings, inventory=result.inventory)
+    assert [(c.action, c.kind, c.name, c.before, c.after) for c in plan.changes] == [
+        ("raise-instance-count", "copies", "chat-ep/chat", {"InferenceComponentName": "chat", "Copies": 1},
+         {"InferenceComponentName": "chat", "Copies": 2})]
+    assert plan.changes[0].plan_only == ("plan only: more copies cost money; name the endpoint with --endpoint "
+                                         "chat-ep to apply")
+    ctx = make_ctx()
+    ctx.scale_out = ["chat-ep"]
+    plan = plan_for(ctx, result.doc.findings, inventory=result.inventory)
+    apply(ctx, plan, tmp_path / "j")
+    copies = lambda: sm().describe_inference_component(InferenceComponentName="chat")["RuntimeConfig"]  # noqa: E731
+    assert copies()["CurrentCopyCount"] == 2
+    assert [o.status for o in undo(ctx, tmp_path / "j", tmp_path / "u")] == ["restored"]
+    assert copies()["CurrentCopyCount"] == 1
+
+
+def test_apply_autoscaling_leaves_component_hosting_variants_alone(aws, make_ctx):
+    from tests.live.live_helpers import make_component_endpoint
+
+    make_component_endpoint("chat-ep", {"chat": 2})
+    plan = plan_for(make_ctx(), [live_finding("SM202", "chat-ep", "apply-autoscaling")])
+    assert plan.changes == [] and [(s.name, s.reason) for s in plan.skipped] == [
+        ("chat-ep/AllTraffic", "the variant hosts inference components: its instances scale through "
+                               "ManagedInstanceScaling and its copies on each component's own scalable target "
+                               "(inference-component/<name>), which this action does not write; a variant scalable "
+                               "target does not apply to it")]
+    assert aas().describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"] == []
+
