@@ -14,10 +14,6 @@ INACTIVE = {"Stopped", "Failed"}
 
 
 
-def _ep_name(ep) -> str:
-    return ep.shown_name
-
-
 class MonitorAndRollback(Rule):
     """Endpoints capture data, run Model Monitor, and roll back on alarms.
 
@@ -206,7 +202,7 @@ class MonitorAndRollback(Rule):
             return
         yield Fail(("MonitoringSchedules",), f"endpoint {res.label} has {have}{extra}; the policy wants Model Monitor "
                                              f"schedules for {', '.join(missing)}", level=self._observability_level(),
-                   data={"endpoint": _ep_name(res), "missing": missing, "covered": sorted(covered)})
+                   data={"endpoint": res.shown_name, "missing": missing, "covered": sorted(covered)})
 
     def _rollback(self, res, ctx):
         dep = res.DeploymentConfig
@@ -223,7 +219,7 @@ class MonitorAndRollback(Rule):
             where = "has no DeploymentConfig" if dep is None else (
                 "has no AutoRollbackConfiguration" if arc is None else "lists no rollback alarms")
             yield Fail(ROLLBACK, f"endpoint {res.label} {where}; the policy wants AutoRollbackConfiguration.Alarms "
-                                 f"on Model Monitor / quality alarms", data={"endpoint": _ep_name(res)})
+                                 f"on Model Monitor / quality alarms", data={"endpoint": res.shown_name})
             return
         monitor, doubts, unsure, others = False, [], [], []
         for i, a in enumerate(alarms if isinstance(alarms, list) else []):
@@ -237,7 +233,7 @@ class MonitorAndRollback(Rule):
             alarm = ctx.inv.find("Alarm", name, res)
             if alarm is None:
                 yield Fail(path, f"rollback alarm {display(name)} of endpoint {res.label} does not exist; "
-                                 f"automatic rollback can never trigger", data={"endpoint": _ep_name(res),
+                                 f"automatic rollback can never trigger", data={"endpoint": res.shown_name,
                                                                                  "alarm": display(name)})
             elif isinstance(alarm, Unknown):
                 yield Undecided(path, f"cannot tell whether rollback alarm {display(name)} of endpoint {res.label} "
@@ -262,9 +258,9 @@ class MonitorAndRollback(Rule):
         if doubts:
             return  # each alarm that cannot be found already has its own unknown finding
         yield Fail(ROLLBACK, f"no rollback alarm of endpoint {res.label} ({', '.join(others)}) watches its Model "
-                             f"Monitor results (namespaces {ns}, dimension Endpoint = {_ep_name(res)}); the policy "
+                             f"Monitor results (namespaces {ns}, dimension Endpoint = {res.shown_name}); the policy "
                              f"wants rollback on Model Monitor alarm triggers",
-                   data={"endpoint": _ep_name(res), "alarms": others})
+                   data={"endpoint": res.shown_name, "alarms": others})
 
     def _watches_monitor(self, alarm, endpoint):
         """Does the alarm watch this endpoint's Model Monitor results? True,

@@ -167,7 +167,7 @@ class Observability(Rule):
                 yield unused_config_unknown(res, "the alarms, invocation logs and dashboard")
             return
         p = self.params
-        ep = display(res.name)
+        ep = res.shown_name
         sure, maybe = ctx.inv.endpoint_alarms(res, ("EndpointName",))
         yield from self._latency(res, ep, sure, maybe)
         yield from self._errors(res, ep, sure, maybe)
@@ -306,5 +306,5 @@ class Observability(Rule):
             a = maybe[0]
             vals = [display(v) for v in alarm_dimension_values(a, ("EndpointName",))]
             return f"alarm {a.label} watches endpoint {', '.join(vals) or '?'}, which may or may not be " \
-                   f"{display(res.name)}"
+                   f"{res.shown_name}"
         return "an alarm's metric or statistic is unknown"

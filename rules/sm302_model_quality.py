@@ -106,7 +106,7 @@ class ModelQuality(Rule):
                     yield undecided or unused_config_unknown(res, "the Model Monitor schedules, baselines and "
                                                                   "quality alarms")
             return
-        ep = display(res.name)
+        ep = res.shown_name
         go, undecided = ctx.production_gate(res, f"endpoint {ep}")
         if undecided:
             yield undecided

@@ -121,7 +121,7 @@ class AbTesting(Rule):
             if ctx.inv.unused_config(res):
                 yield from self._orphan(res, ctx)
             return
-        ep = display(res.name)
+        ep = res.shown_name
         go, undecided = ctx.production_gate(res, f"endpoint {ep}")
         if undecided:
             yield undecided
