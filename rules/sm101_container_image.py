@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor.rulebase import Fail, Rule, RuleParams, Undecided, require
-from auditor.values import Str, Sym, Unknown, display, is_known, why_unknown
+from auditor.values import Str, Sym, Unknown, display, is_known, prop, why_unknown
 
 DATA = Path(__file__).parent / "data" / "sagemaker_registries.json"
 ECR_HOST = re.compile(r"^(?P<account>[^./]+)\.dkr\.ecr(?:-fips)?\.(?P<region>[^./]+)\.amazonaws\.com(?:\.cn)?$")
@@ -82,9 +82,12 @@ class ContainerImage(Rule):
     """Model containers use SageMaker / Deep Learning Container images, pinned to a version.
 
     ## What it checks
-    Every container of a Model (`PrimaryContainer`, `Containers[]`) and, when
-    a container is created from a model package that is in the inventory,
-    every image of that package's `InferenceSpecification.Containers[]`:
+    Every container of a Model (`PrimaryContainer`, `Containers[]`), the
+    container an inference component runs inline
+    (`Specification.Container.Image`; live, the image it was deployed from,
+    `DeployedImage.SpecifiedImage`) and, when a container is created from a
+    model package that is in the inventory, every image of that package's
+    `InferenceSpecification.Containers[]`:
 
     * the image comes from an AWS-owned SageMaker or Deep Learning Containers
       ECR registry (account `763104351884` and the per-region framework,
@@ -133,8 +136,8 @@ class ContainerImage(Rule):
     section = "Model Preparation"
     policy = "All models must be containerized using SageMaker-compatible Docker images."
     tags = ("security", "supply-chain", "model-preparation")
-    targets = ("Model",)
-    reads = ("ModelPackage",)
+    targets = ("Model", "InferenceComponent")
+    reads = {"Model": ("ModelPackage",), "InferenceComponent": ()}
     security_severity = 5.0
 
     class Params(RuleParams):
@@ -143,6 +146,9 @@ class ContainerImage(Rule):
         forbidden_tags: list[str] = ["latest"]
 
     def check(self, res, ctx):
+        if res.kind == "InferenceComponent":
+            yield from self._inline(res)
+            return
         for path, c in res.containers():
             if (undecided := require(c, path, f"containers of {res.label}")):
                 yield undecided
@@ -151,6 +157,23 @@ class ContainerImage(Rule):
                 yield from self._image(path + ("Image",), c.Image, "")
             elif c.ModelPackageName is not None:
                 yield from self._package(path, c, res, ctx)
+
+    def _inline(self, ic):
+        """A component that names a model is judged through that model."""
+        container = prop(ic.Specification, "Container")
+        if container is None:
+            return
+        path = ("Specification", "Container")
+        if (undecided := require(container, path, f"container of {ic.label}")):
+            yield undecided
+            return
+        image = prop(container, "Image")
+        if image is not None:
+            yield from self._image(path + ("Image",), image, "")
+            return
+        deployed = prop(prop(container, "DeployedImage"), "SpecifiedImage")
+        yield from self._image(path + ("DeployedImage", "SpecifiedImage"),
+                               deployed if deployed is not None else Unknown("the container names no image"), "")
 
     def _package(self, path, c, res, ctx):
         pkg = ctx.inv.find("ModelPackage", c.ModelPackageName, res)

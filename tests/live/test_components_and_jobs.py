@@ -320,3 +320,23 @@ def test_an_inline_components_artifact_bucket_is_collected_and_judged(aws):
     assert (f.outcome, f.message) == (
         "fail", "artifact bucket llm-artifacts (inference component llm-inline) encrypts with SSE-S3 (AES256); "
                 "production artifacts need SSE-KMS with a customer managed KMS key (KMSMasterKeyID)")
+
+
+def test_an_inline_inference_components_image_is_judged_by_sm101(aws):
+    sm = client("sagemaker")
+    sm.create_endpoint_config(EndpointConfigName="llm-config", ProductionVariants=[
+        {"VariantName": "AllTraffic", "InstanceType": "ml.m5.large", "InitialInstanceCount": 2}])
+    sm.create_endpoint(EndpointName="llm", EndpointConfigName="llm-config")
+    for name, image in (("unpinned", "ghcr.io/acme/llm:latest"), ("pinned", DLC)):
+        sm.create_inference_component(
+            InferenceComponentName=name, EndpointName="llm", VariantName="AllTraffic",
+            Specification={"Container": {"Image": image}, "ComputeResourceRequirements": {"MinMemoryRequiredInMb": 1024}},
+            RuntimeConfig={"CopyCount": 1})
+    result = run_audit(select=["SM101"])
+    [fail] = findings(result, "SM101", f"{ARN}:inference-component/unpinned")
+    assert (fail.path, fail.outcome, fail.message) == (
+        "Specification.Container.DeployedImage.SpecifiedImage", "fail",
+        "image ghcr.io/acme/llm:latest comes from registry ghcr.io; the policy wants an AWS SageMaker or Deep "
+        "Learning Containers registry or one in allowed_registries; uses the mutable tag :latest; pin a version tag "
+        "or a @sha256 digest")
+    assert findings(result, "SM101", f"{ARN}:inference-component/pinned") == []

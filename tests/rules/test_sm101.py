@@ -109,3 +109,52 @@ def test_live_model_and_package():
     assert fs[0].message == ("image 111111111111.dkr.ecr.us-east-1.amazonaws.com/churn:latest comes from registry "
                              f"111111111111.dkr.ecr.us-east-1.amazonaws.com; {POLICY_WANT}; uses the mutable tag "
                              ":latest; pin a version tag or a @sha256 digest")
+
+
+COMPONENTS = """\
+Resources:
+  Config:
+    Type: AWS::SageMaker::EndpointConfig
+    Properties:
+      ProductionVariants:
+        - {VariantName: AllTraffic, InstanceType: ml.g5.12xlarge, InitialInstanceCount: 2}
+  Host:
+    Type: AWS::SageMaker::Endpoint
+    Properties:
+      EndpointConfigName: !GetAtt Config.EndpointConfigName
+  Unpinned:
+    Type: AWS::SageMaker::InferenceComponent
+    Properties:
+      EndpointName: !GetAtt Host.EndpointName
+      VariantName: AllTraffic
+      Specification:
+        Container:
+          Image: 763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:latest
+        ComputeResourceRequirements: {MinMemoryRequiredInMb: 4096}
+  Pinned:
+    Type: AWS::SageMaker::InferenceComponent
+    Properties:
+      EndpointName: !GetAtt Host.EndpointName
+      VariantName: AllTraffic
+      Specification:
+        Container:
+          Image: 763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:0.29.0-lmi11.0.0-cu124
+        ComputeResourceRequirements: {MinMemoryRequiredInMb: 4096}
+  FromModel:
+    Type: AWS::SageMaker::InferenceComponent
+    Properties:
+      EndpointName: !GetAtt Host.EndpointName
+      VariantName: AllTraffic
+      Specification:
+        ModelName: some-model
+        ComputeResourceRequirements: {MinMemoryRequiredInMb: 1024}
+"""
+
+
+def test_inline_inference_component_images_are_judged(tmp_path):
+    fs = scan_text(tmp_path, COMPONENTS, rule="SM101")
+    # a component that names a model is judged through that model, not here
+    assert summary(fs) == [("SM101", "Unpinned", 18, "fail")]
+    assert fs[0].path == "Specification.Container.Image"
+    assert fs[0].message == ("image 763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:latest uses the "
+                             "mutable tag :latest; pin a version tag or a @sha256 digest")
