@@ -3,8 +3,10 @@
 * ``Fn::FindInMap`` keyed on ``AWS::Region``: the stack can only be created
   in a region the mapping has a row for, so the candidates are the mapping's
   keys (regions whose rows are equal are one candidate);
-* a parameter with ``AllowedValues`` and no default: CloudFormation accepts
-  only those values.
+* a parameter with ``AllowedValues``: CloudFormation accepts only those
+  values. A ``Default`` is only what a deployment gets when it passes
+  nothing; any allowed value may be passed, so every one is a candidate
+  unless a parameter file or ``--parameter`` binds it.
 
 The loader builds one inventory per combination of candidates (at most
 ``MAX_CANDIDATES``; dimensions past that stay unknown) and the runner merges
@@ -125,7 +127,7 @@ def dimensions(data: dict, pins: Any = None, kinds: Optional[set] = None) -> lis
     if isinstance(params, dict):
         used = _referenced(data, kinds)
         for name, spec in params.items():
-            if not isinstance(spec, dict) or name in pinned or "Default" in spec or name not in used:
+            if not isinstance(spec, dict) or name in pinned or name not in used:
                 continue
             allowed = spec.get("AllowedValues")
             ptype = str(spec.get("Type", "String"))

@@ -77,13 +77,45 @@ def test_allowed_values_are_candidates():
     assert [f.path for f in pinned if f.path.endswith("InitialInstanceCount")] == []
 
 
-def test_defaults_and_pins_are_not_candidates(tmp_path):
+def test_a_default_does_not_bind_but_a_pin_does(tmp_path):
+    """A deployment may pass any allowed value: the Default is one candidate
+    among them; only a parameter file or --parameter binds it."""
     t = {"Parameters": {"A": {"Type": "String", "AllowedValues": ["x", "y"], "Default": "x"},
                         "B": {"Type": "String", "AllowedValues": ["x", "y"]},
                         "Unused": {"Type": "String", "AllowedValues": ["x", "y"]}},
          "Resources": {"R": {"Type": "AWS::SageMaker::Model", "Properties": {"X": [{"Ref": "A"}, {"Ref": "B"}]}}}}
-    assert [c.describe() for c in candidates(t)] == ["parameter B is x", "parameter B is y"]
-    assert [c.describe() for c in candidates(t, Pins({"B": "x"}))] == [""]
+    assert [c.describe() for c in candidates(t)] == [
+        "parameter A is x and parameter B is x", "parameter A is x and parameter B is y",
+        "parameter A is y and parameter B is x", "parameter A is y and parameter B is y"]
+    assert [c.describe() for c in candidates(t, Pins({"A": "x", "B": "x"}))] == [""]
+
+
+DEFAULTED = """\
+Parameters:
+  Count: {Type: Number, Default: 2, AllowedValues: [1, 2]}
+  Big: {Type: Number, Default: 3, AllowedValues: [2, 3]}
+Resources:
+  Config:
+    Type: AWS::SageMaker::EndpointConfig
+    Properties:
+      Tags: [{Key: Environment, Value: prod}]
+      ProductionVariants:
+        - {VariantName: A, ModelName: m, InstanceType: ml.m5.large, InitialInstanceCount: !Ref Count}
+        - {VariantName: B, ModelName: m, InstanceType: ml.m5.large, InitialInstanceCount: !Ref Big}
+"""
+
+
+def test_a_defaulted_parameter_is_judged_on_its_allowed_values(tmp_path):
+    path = tmp_path / "t.yaml"
+    path.write_text(DEFAULTED)
+    fs, _ = _findings(path, "SM201")
+    fs = [f for f in fs if f.path.endswith("InitialInstanceCount")]  # model m is not in the template
+    assert [(f.path, f.outcome, f.message) for f in fs] == [
+        ("ProductionVariants[0].InitialInstanceCount", "unknown",
+         "fails only when parameter Count is 1, not when parameter Count is 2 (the template leaves it open; "
+         "--parameter Count=... decides): variant A runs on 1 instance(s); production needs at least 2")]
+    pinned, _ = _findings(path, "SM201", Pins({"Count": "2"}))
+    assert [f for f in pinned if f.path.endswith("InitialInstanceCount")] == []
 
 
 def test_the_number_of_candidates_is_bounded():
