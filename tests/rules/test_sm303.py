@@ -153,11 +153,15 @@ def test_weights_summing_to_zero(tmp_path):
 
 def test_corpus_004_fn_if_deployment_config():
     # DeploymentConfig: !If [PerformLinearDeployment, LINEAR 33%, !If [PerformCanaryDeployment, CANARY 10%, NoValue]]
-    # StageName has no default: the canary (DeploymentStrategy defaults to CANARY, 10%) passes when it is
-    # prod; otherwise there is no DeploymentConfig and one variant
+    # StageName has no default: when it is prod, DeploymentStrategy (AllowedValues CANARY, LINEAR, ALL_AT_ONCE;
+    # its default CANARY binds nothing) decides: LINEAR 33% and ALL_AT_ONCE fail, the 10% canary passes;
+    # otherwise there is no DeploymentConfig and one variant
     fs = scan_file(next(CORPUS.glob("004_*")), production=True, rule="SM303")
-    assert summary(fs) == [("SM303", "Endpoint", 193, "fail")]
-    assert fs[0].message == ("endpoint ${SageMakerProjectName}-${StageName} shifts traffic all at once: no CANARY "
+    assert summary(fs) == [("SM303", "Endpoint", 171, "unknown"), ("SM303", "Endpoint", 193, "fail"),
+                           ("SM303", "Endpoint", 193, "unknown")]
+    assert fs[0].message.startswith("fails only when parameter DeploymentStrategy is LINEAR, not when parameter "
+                                    "DeploymentStrategy is CANARY or ALL_AT_ONCE")
+    assert fs[1].message == ("endpoint ${SageMakerProjectName}-${StageName} shifts traffic all at once: no CANARY "
                              f"or LINEAR blue/green traffic routing and a single production variant; {RAMP} "
                              "[when not (parameter StageName = 'prod')]")
 
