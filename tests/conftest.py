@@ -41,9 +41,22 @@ def _forget_shared_account(request):
         shared_account.forget()
 
 
+@pytest.fixture
+def clean_backends():
+    """moto's in-process backends emptied before the test and after it, for
+    tests that run ``--sandbox`` in this process: its throw-away server
+    seeds the same backends the session's loopback server serves."""
+    from moto.moto_api._internal.models import moto_api_backend
+
+    shared_account.forget()
+    moto_api_backend.reset()
+    yield
+    moto_api_backend.reset()
+
+
 # Tiers follow from what a test uses, so a new test cannot land in the fast loop by
 # forgetting a marker: the loopback AWS server makes it "live", Chromium "browser".
-_LIVE_FIXTURES = {"_moto_server", "moto_server", "aws"}
+_LIVE_FIXTURES = {"_moto_server", "moto_server", "aws", "clean_backends"}
 _BROWSER_FIXTURES = {"chrome"}
 
 

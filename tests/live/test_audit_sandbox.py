@@ -177,7 +177,7 @@ def test_cli_unknown_profile_is_a_usage_error(capsys):
     assert "no-such-profile-xyz" in capsys.readouterr().err
 
 
-def test_cli_audit_sandbox_is_a_self_contained_demo(capsys, monkeypatch):
+def test_cli_audit_sandbox_is_a_self_contained_demo(clean_backends, capsys, monkeypatch):
     """`audit --sandbox` starts its own seeded server and puts the environment back."""
     import os
 

@@ -105,7 +105,7 @@ def test_restore_sandbox_needs_a_running_sandbox(capsys, tmp_path, monkeypatch):
     assert code == 2 and "no sandbox is running: start `sm-audit sandbox`" in err
 
 
-def test_throwaway_sandbox_leaves_no_journal_in_the_state_directory(capsys, tmp_path, monkeypatch):
+def test_throwaway_sandbox_leaves_no_journal_in_the_state_directory(clean_backends, capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))  # no running sandbox here
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
