@@ -35,6 +35,7 @@ class AuditOptions:
     progress: Optional[bool] = None
     shard: Optional[tuple[int, int]] = None  # --shard K/N: this share of account x region
     session_hooks: list = field(default_factory=list)  # tests: inject faults into every session
+    parts: Optional[list] = None  # live.fanout.share(): accounts and regions already resolved (remediate)
     now: Optional[datetime] = None
 
 
@@ -104,7 +105,7 @@ def audit(cfg: Config, opts: AuditOptions, today: Optional[date] = None) -> Audi
     collected, accounts, regions = run(factory, scope, max_workers=opts.max_workers,
                                        inner_workers=opts.inner_workers, metric_plan=metric_plan(rs, now),
                                        jobs_since=transform_jobs_since(rs, cfg, now),
-                                       progress=opts.progress)
+                                       progress=opts.progress, parts=opts.parts)
     from .credentials import check_gaps
 
     check_gaps(collected.gaps)

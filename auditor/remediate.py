@@ -40,6 +40,11 @@ class RemediateOptions:
     now: Optional[datetime] = None
     journal_meta: dict[str, Any] = field(default_factory=dict)  # written into every journal entry
     shard: Optional[tuple[int, int]] = None  # --shard K/N of account x region
+    role_arns: list[str] = field(default_factory=list)  # --role-arn: act in these accounts through these roles
+    org_role: Optional[str] = None  # --org-role: every active account of the organization
+    all_regions: bool = False
+    max_workers: int = 8  # accounts x regions audited at once
+    session_hooks: list = field(default_factory=list)  # tests: inject faults into every session
 
 
 @dataclass
@@ -69,11 +74,12 @@ def remediate(cfg: Config, opts: RemediateOptions,
     """Plan, and with ``opts.apply`` carry the plan out. ``confirm(plan)`` is
     called with the final plan (statuses set) before the first change; it
     raises to refuse."""
-    import boto3
-
+    from .credentials import check_gaps
+    from .live.fanout import Scope, share
+    from .live.session import SessionFactory
     from .models.findings import RunInfo
-    from .remediation.aws import Clients
-    from .remediation.base import Context
+    from .remediation.accounts import clients_for_parts
+    from .remediation.base import Context, Skip
     from .remediation.executor import execute, preview
     from .remediation.journal import Journal, default_path, new_run_id
     from .remediation.planner import OptionsError, build_options, build_plan, check_rules
@@ -85,25 +91,35 @@ def remediate(cfg: Config, opts: RemediateOptions,
         raise RemediateError(str(e)) from None
     now = opts.now or datetime.now(timezone.utc)
     regions = list(opts.regions)
+    doc = _load_findings(opts.findings_path) if opts.findings_path else None
+    if doc is not None and not regions:
+        regions = sorted({f.location.region for f in doc.findings if f.location.region})
+    # the audit's own fan-out: the same accounts (roles assumed once) and regions for the audit and the plan
+    factory = SessionFactory(profile=opts.profile, hooks=list(opts.session_hooks))
+    scope = Scope(regions=regions, all_regions=opts.all_regions, role_arns=list(opts.role_arns),
+                  org_role=opts.org_role, shard=opts.shard)
+    parts = share(factory, scope)
+    check_gaps([g for p in parts for g in p.gaps])
     inventory = None
-    if opts.findings_path:
-        doc = _load_findings(opts.findings_path)
-        regions = regions or sorted({f.location.region for f in doc.findings if f.location.region})
-    else:
+    if doc is None:
         from .audit import AuditOptions, audit as run_audit
 
         result = run_audit(cfg, AuditOptions(profile=opts.profile, regions=regions, production=opts.production,
                                              fail_on=opts.fail_on or cfg.fail_on or "error", now=now,
-                                             shard=opts.shard))
+                                             shard=opts.shard, role_arns=list(opts.role_arns),
+                                             org_role=opts.org_role, all_regions=opts.all_regions,
+                                             max_workers=opts.max_workers, parts=parts,
+                                             session_hooks=list(opts.session_hooks)))
         doc, inventory = result.doc, result.inventory
-        # a shard plans only the regions it audited
-        regions = list(doc.run.regions) if opts.shard else (regions or list(doc.run.regions))
-    session = boto3.Session(profile_name=opts.profile, region_name=regions[0] if regions else None)
-    ctx = Context(clients=Clients(session), now=now, options=options, scale_out=list(opts.endpoints))
+    home = regions[0] if regions else None
+    clients = clients_for_parts(factory, parts, home)
+    ctx = Context(clients=clients, now=now, options=options, scale_out=list(opts.endpoints))
     run_id = new_run_id(now)
+    pairs = [(p.account.id, r) for p in parts if p.account.error is None and p.account.id for r in p.regions]
     plan = build_plan(ctx, doc.findings, run_id=run_id, inventory=inventory, rules=opts.rules,
-                      endpoints=opts.endpoints, variant=opts.variant,
-                      regions=regions or [session.region_name or "us-east-1"])
+                      endpoints=opts.endpoints, variant=opts.variant, pairs=pairs)
+    for account, why in sorted(clients.failed.items()):  # said once per account, not once per finding
+        plan.skipped.append(Skip("*", "(account)", account, "", f"not remediated: {why}"))
     preview(plan)
     n = len(plan.actionable)
     refused = None

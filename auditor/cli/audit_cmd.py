@@ -1,27 +1,16 @@
 from __future__ import annotations
 
-import re
-
 import click
 
 from ..exitcodes import for_findings
-from .common import emit, output_options
-
-# partition (aws, aws-cn, aws-us-gov ...), a 12-digit account, a role path and name
-ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
+from .common import account_options, check_account_options, emit, output_options
 
 
 @click.command()
 @output_options
 @click.option("--profile", default=None, help="AWS profile for the base credentials.")
 @click.option("--region", "regions", multiple=True, help="Region to audit (repeatable) [default: the profile's].")
-@click.option("--all-regions", is_flag=True, help="Audit every region enabled in each account.")
-@click.option("--role-arn", "role_arns", multiple=True,
-              help="Assume this role and audit its account (repeatable: one per account).")
-@click.option("--org-role", default=None, metavar="NAME",
-              help="Audit every active account of the AWS Organization through role NAME in each.")
-@click.option("--max-workers", type=click.IntRange(1, 64), default=8, show_default=True,
-              help="Accounts x regions audited at once.")
+@account_options("Audit")
 @click.option("--max-attempts", type=click.IntRange(1, 20), default=8, show_default=True,
               help="Attempts per AWS call (botocore adaptive retries).")
 @click.option("--production", is_flag=True, help="Treat every audited resource as production.")
@@ -46,14 +35,7 @@ def audit(fmt, output, config_path, fail_on, color, quiet, profile, regions, all
     unknown; the rest of the audit completes. Exit codes as for scan.
     """
     from .. import config as config_mod
-    if role_arns and org_role:
-        raise click.UsageError("--role-arn and --org-role cannot be combined")
-    for arn in role_arns:
-        if not ROLE_ARN.fullmatch(arn):
-            raise click.UsageError(f"--role-arn {arn!r} is not an IAM role ARN "
-                                   "(arn:aws:iam::123456789012:role/NAME)")
-    if org_role is not None and not re.fullmatch(r"[\w+=,.@/-]{1,512}", org_role):
-        raise click.UsageError(f"--org-role {org_role!r} is not an IAM role name")
+    check_account_options(role_arns, org_role)
     from ..live.shard import ShardError, parse as parse_shard
 
     try:

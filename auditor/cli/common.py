@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Callable, Optional
 
@@ -11,6 +12,8 @@ from ..vocabulary import FAIL_ON
 
 FORMATS = ("text", "concise", "json", "sarif", "html", "junit", "markdown")
 COLOR = ("auto", "always", "never")
+# partition (aws, aws-cn, aws-us-gov ...), a 12-digit account, a role path and name
+ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
 
 
 def output_options(f: Callable) -> Callable:
@@ -24,18 +27,54 @@ def output_options(f: Callable) -> Callable:
                      help="Configuration file [default: the nearest .sm-audit.yaml from each scanned path "
                           "(scan) or the working directory up to the repository root].")(f)
     f = click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
-                     help="Write the report to this file instead of standard output.")(f)
+                     metavar="FILE|s3://BUCKET/KEY",
+                     help="Write the report to this file (or S3 object) instead of standard output.")(f)
     f = click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
                      help="Report format.")(f)
     return f
 
 
+def account_options(verb: str) -> Callable[[Callable], Callable]:
+    """The accounts and regions a live command covers (``audit``, ``remediate``)."""
+    def deco(f: Callable) -> Callable:
+        f = click.option("--max-workers", type=click.IntRange(1, 64), default=8, show_default=True,
+                         help="Accounts x regions audited at once.")(f)
+        f = click.option("--org-role", default=None, metavar="NAME",
+                         help=f"{verb} every active account of the AWS Organization through role NAME "
+                              "in each.")(f)
+        f = click.option("--role-arn", "role_arns", multiple=True,
+                         help=f"Assume this role and {verb.lower()} its account (repeatable: one per account).")(f)
+        f = click.option("--all-regions", is_flag=True, help=f"{verb} every region enabled in each account.")(f)
+        return f
+    return deco
+
+
+def check_account_options(role_arns: tuple[str, ...], org_role: Optional[str]) -> None:
+    if role_arns and org_role:
+        raise click.UsageError("--role-arn and --org-role cannot be combined")
+    for arn in role_arns:
+        if not ROLE_ARN.fullmatch(arn):
+            raise click.UsageError(f"--role-arn {arn!r} is not an IAM role ARN "
+                                   "(arn:aws:iam::123456789012:role/NAME)")
+    if org_role is not None and not re.fullmatch(r"[\w+=,.@/-]{1,512}", org_role):
+        raise click.UsageError(f"--org-role {org_role!r} is not an IAM role name")
+
+
 def write(text: str, output: Optional[str]) -> None:
     """The report to standard output or to ``output``. A regular file is
     replaced only once the whole report is written (a temporary file beside
-    it, renamed over it): a failure leaves the previous report intact."""
+    it, renamed over it): a failure leaves the previous report intact.
+    ``s3://BUCKET/KEY`` is one PutObject, as whole."""
     # a file name read from disk may hold undecodable bytes (surrogate escapes)
     data = text.encode("utf-8", "backslashreplace")
+    if output and output.startswith("s3://"):
+        from ..s3 import S3Error, put_report  # boto3 only for an S3 report
+
+        try:
+            put_report(output, data)
+        except S3Error as e:
+            raise click.ClickException(str(e)) from None
+        return
     if not output:
         sys.stdout.flush()
         if hasattr(sys.stdout, "buffer"):

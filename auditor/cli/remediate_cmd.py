@@ -16,7 +16,7 @@ from typing import Any, Optional
 import click
 
 from ..exitcodes import Exit
-from .common import FAIL_ON, FORMATS, use_color, write
+from .common import FAIL_ON, FORMATS, account_options, check_account_options, use_color, write
 
 
 def stdin_is_tty() -> bool:
@@ -62,12 +62,6 @@ def _sandbox_line(env) -> str:
             "(`sm-audit sandbox` keeps one between commands)")
 
 
-def _session(profile: Optional[str], region: Optional[str]):
-    import boto3
-
-    return boto3.Session(profile_name=profile, region_name=region)
-
-
 @click.command()
 @click.option("--apply", "do_apply", is_flag=True, help="Carry the plan out (default: print it, change nothing).")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
@@ -82,7 +76,9 @@ def _session(profile: Optional[str], region: Optional[str]):
 @click.option("--to-config", default=None, metavar="CONFIG",
               help="With --endpoint: return the endpoint to this earlier endpoint config (UpdateEndpoint), "
                    "and do nothing else.")
-@click.option("--max-changes", type=click.IntRange(0), default=None, help="Refuse a plan with more changes than N.")
+@click.option("--max-changes", type=click.IntRange(0), default=None,
+              help="Refuse a plan with more changes than N, counted over all accounts and regions "
+                   "(nothing is changed).")
 @click.option("--journal", "journal_path", default=None, metavar="FILE|s3://BUCKET/PREFIX/",
               help="Journal file, or an S3 prefix (one object per record, for runs whose disk does not last) "
                    "[default: $XDG_STATE_HOME/sm-audit/journal-<run>.jsonl].")
@@ -93,19 +89,21 @@ def _session(profile: Optional[str], region: Optional[str]):
               help="Plan from a saved `audit --format json` result instead of auditing now.")
 @click.option("--profile", default=None, help="AWS profile.")
 @click.option("--region", "regions", multiple=True, help="Region (repeatable) [default: the profile's].")
+@account_options("Remediate")
 @click.option("--production", is_flag=True, help="Treat every audited resource as production.")
 @click.option("--sandbox", is_flag=True, help="Remediate the demo account (the running `sm-audit sandbox`, "
                                               "else a throw-away one).")
 @click.option("--shard", default=None, metavar="K/N",
               help="Only share K of N of the account x region list (as `audit --shard`).")
 @click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
+              metavar="FILE|s3://BUCKET/KEY", help="Write the report to this file (or S3 object).")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None)
 @click.option("--fail-on", type=click.Choice(FAIL_ON), default=None,
               help="Passed to the audit that finds what to remediate.")
 def remediate(do_apply, yes, rules, endpoints, variant, baseline, to_config, max_changes, journal_path,
-              continue_on_error, sets, findings_path, profile, regions, production, sandbox, shard, fmt, output,
-              config_path, fail_on):
+              continue_on_error, sets, findings_path, profile, regions, all_regions, role_arns, org_role,
+              max_workers, production, sandbox, shard, fmt, output, config_path, fail_on):
     """Turn live findings into a plan of concrete changes (before -> after,
     and why); with --apply, carry it out, journaling every change first.
 
@@ -132,8 +130,10 @@ def remediate(do_apply, yes, rules, endpoints, variant, baseline, to_config, max
         raise click.UsageError(str(e)) from None
     if shard_k_n and findings_path:
         raise click.UsageError("--shard splits the audit remediate runs; a --findings file is already one share")
-    if sandbox and (profile or findings_path):
-        raise click.UsageError("--sandbox remediates the demo account; it takes no --profile/--findings")
+    check_account_options(role_arns, org_role)
+    if sandbox and (profile or findings_path or role_arns or org_role):
+        raise click.UsageError("--sandbox remediates the demo account; it takes no "
+                               "--profile/--findings/--role-arn/--org-role")
     if not sandbox:
         from ..live.session import check_credentials as check
 
@@ -147,7 +147,9 @@ def remediate(do_apply, yes, rules, endpoints, variant, baseline, to_config, max
     opts = RemediateOptions(apply=do_apply, rules=list(rules), endpoints=list(endpoints), variant=variant,
                             max_changes=max_changes, journal=journal_path, continue_on_error=continue_on_error,
                             overrides=overrides, findings_path=findings_path, profile=profile,
-                            regions=list(regions), production=production, fail_on=fail_on, shard=shard_k_n)
+                            regions=list(regions), production=production, fail_on=fail_on, shard=shard_k_n,
+                            role_arns=list(role_arns), org_role=org_role, all_regions=all_regions,
+                            max_workers=max_workers)
 
     def confirm(plan) -> None:
         accounts = sorted({f"{c.account}/{c.region}" for c in plan.actionable})
@@ -195,7 +197,8 @@ def remediate(do_apply, yes, rules, endpoints, variant, baseline, to_config, max
 @click.option("--profile", default=None, help="AWS profile.")
 @click.option("--sandbox", is_flag=True, help="Undo on the running `sm-audit sandbox` demo account.")
 @click.option("--format", "-f", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
+              metavar="FILE|s3://BUCKET/KEY", help="Write the report to this file (or S3 object).")
 def restore(journal_path, yes, continue_on_error, restore_journal, profile, sandbox, fmt, output):
     """Undo what a remediation journal records, newest first: recreate
     stopped endpoints on their own config with their tags and autoscaling,
@@ -234,7 +237,8 @@ def restore(journal_path, yes, continue_on_error, restore_journal, profile, sand
 
 
 def _restore(entries, warnings, journal_path, yes, continue_on_error, restore_journal, profile, fmt, output) -> int:
-    from ..remediation.aws import Clients
+    from ..live.session import SessionFactory
+    from ..remediation.accounts import clients_for_journal
     from ..remediation.base import Context
     from ..remediation.journal import Journal, JournalError, default_path, new_run_id
     from ..remediation.planner import build_options
@@ -250,13 +254,16 @@ def _restore(entries, warnings, journal_path, yes, continue_on_error, restore_jo
     click.echo(f"To undo, newest first ({journal_path}):", err=True)
     for e in sorted(entries, key=lambda x: x.seq, reverse=True):
         r = e.record
-        click.echo(f"  {e.id} {r['action']} {r['name']} ({r['account']} {r['region']}): {e.status}"
+        via = f" via {r['role_arn']}" if r.get("role_arn") else ""
+        click.echo(f"  {e.id} {r['action']} {r['name']} ({r['account']} {r['region']}{via}): {e.status}"
                    + (f" - {pending_note(e)}" if pending_note(e) else ""), err=True)
     _confirm(f"Undo {len(entries)} journaled change(s)?", yes)
     now = datetime.now(timezone.utc)
     run_id = new_run_id(now)
     region = entries[0].record["region"]
-    ctx = Context(clients=Clients(_session(profile, region)), now=now, options=build_options(None, {}))
+    # each account through the role its changes were made with
+    clients = clients_for_journal(SessionFactory(profile=profile), entries, region)
+    ctx = Context(clients=clients, now=now, options=build_options(None, {}))
     journal = Journal(restore_journal or default_path(run_id), run_id, kind="restore")
     try:
         outcomes = run_restore(entries, ctx, journal, continue_on_error=continue_on_error)

@@ -132,18 +132,21 @@ def resolve_regions(factory: SessionFactory, scope: Scope, acct: Account) -> tup
                                    note=f"cannot list the account's regions; audited {home} only")]
 
 
-def run(factory: SessionFactory, scope: Scope, max_workers: int = 8, inner_workers: int = 8,
-        metric_plan: Any = None, progress: Optional[bool] = None,
-        jobs_since: Any = None) -> tuple[Collected, list[str], list[str]]:
-    """Collect every (account, region); returns everything plus the accounts
-    and regions covered. ``jobs_since``: collect the transform jobs created
-    since then (None: none)."""
-    total = Collected()
-    accounts = resolve_accounts(factory, scope)
-    tasks: list[tuple[Account, Optional[str]]] = []
-    all_regions: set[str] = set()
+@dataclass
+class Part:
+    """One account's share of a run: the regions of it this run covers."""
+
+    account: Account
+    regions: list[str]  # this share's regions of the account (none when it could not be resolved)
+    gaps: list[CoverageGap]
+    account_wide: bool  # the account-wide collection (IAM, CloudTrail) belongs to this share
+
+
+def share(factory: SessionFactory, scope: Scope) -> list[Part]:
+    """The accounts (roles assumed) and regions a run covers, after ``--shard``:
+    what ``audit`` collects and what ``remediate`` and ``restore`` act in."""
     per_account: list[tuple[Account, list[str], list[CoverageGap]]] = []
-    for acct in accounts:
+    for acct in resolve_accounts(factory, scope):
         if acct.error is not None:
             per_account.append((acct, [], [acct.error]))
             continue
@@ -153,20 +156,34 @@ def run(factory: SessionFactory, scope: Scope, max_workers: int = 8, inner_worke
 
     # an account that cannot be listed still has one pair, so exactly one shard reports it
     pairs = [(a.id or "", r) for a, regions, _ in per_account for r in (regions or [""])]
-    share = mine(pairs, scope.shard)
+    ours = mine(pairs, scope.shard)
+    parts = []
     for acct, regions, gaps in per_account:
-        own = [r for r in (regions or [""]) if (acct.id or "", r) in share]
-        if not own:
+        own = [r for r in (regions or [""]) if (acct.id or "", r) in ours]
+        if own:
+            parts.append(Part(acct, [r for r in own if r], gaps, min(regions or [""]) in own))
+    return parts
+
+
+def run(factory: SessionFactory, scope: Scope, max_workers: int = 8, inner_workers: int = 8,
+        metric_plan: Any = None, progress: Optional[bool] = None, jobs_since: Any = None,
+        parts: Optional[list[Part]] = None) -> tuple[Collected, list[str], list[str]]:
+    """Collect every (account, region) of ``parts`` [default: ``share(factory,
+    scope)``]; returns everything plus the accounts and regions covered.
+    ``jobs_since``: collect the transform jobs created since then (None: none)."""
+    total = Collected()
+    parts = share(factory, scope) if parts is None else parts
+    tasks: list[tuple[Account, Optional[str]]] = []
+    all_regions: set[str] = set()
+    for p in parts:
+        total.gaps.extend(p.gaps)
+        if p.account.error is not None:
             continue
-        total.gaps.extend(gaps)
-        if acct.error is not None:
-            continue
-        if min(regions or [""]) in own:
-            tasks.append((acct, None))  # account-wide (IAM, CloudTrail): with the account's first region
-        regions = [r for r in own if r]
-        all_regions.update(regions)
-        tasks.extend((acct, r) for r in regions)
-    accounts = [a for a, regions, _ in per_account if any((a.id or "", r) in share for r in (regions or [""]))]
+        if p.account_wide:
+            tasks.append((p.account, None))  # account-wide (IAM, CloudTrail): with the account's first region
+        all_regions.update(p.regions)
+        tasks.extend((p.account, r) for r in p.regions)
+    accounts = [p.account for p in parts]
     home = {a.id: (scope.regions[0] if scope.regions else None) for a in accounts}
     bar = Progress(len(tasks), progress)
 

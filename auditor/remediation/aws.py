@@ -8,6 +8,7 @@ credentials act in.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable, Optional
 
@@ -27,34 +28,79 @@ class WrongAccount(Exception):
     pass
 
 
+@dataclass
+class Access:
+    """How a run acts in one account: a session, and the role it assumed
+    (None: the base credentials)."""
+
+    session: boto3.Session
+    role_arn: Optional[str] = None
+
+
 class Clients:
-    """Clients per (service, region) on one boto3 session.
+    """Clients per (account, service, region).
+
+    Without ``access`` the run acts in the base session's own account only.
+    With it (``--role-arn`` / ``--org-role``: one entry per account) it acts in
+    exactly those accounts, each through its own session; ``failed`` holds
+    the accounts it could not reach and why (an AssumeRole refused).
 
     ``hooks`` are ``(event_name, handler)`` pairs registered on every client
     made (e.g. ``("before-call.sagemaker.DeleteEndpoint", fn)``).
     """
 
     def __init__(self, session: Optional[boto3.Session] = None,
-                 hooks: Iterable[tuple[str, Callable]] = ()) -> None:
+                 hooks: Iterable[tuple[str, Callable]] = (), access: Optional[dict[str, Access]] = None,
+                 failed: Optional[dict[str, str]] = None) -> None:
         self.session = session or boto3.Session()
         self.hooks = list(hooks)
-        self._clients: dict[tuple[str, str], Any] = {}
+        self.access = dict(access or {})
+        self.failed = dict(failed or {})
+        self._clients: dict[tuple[Optional[str], str, str], Any] = {}
         self._account: Optional[str] = None
 
-    def client(self, service: str, region: str) -> Any:
-        key = (service, region)
+    def client(self, service: str, region: str, account: Optional[str] = None) -> Any:
+        """A client of ``account``'s session (None or unknown: the base session)."""
+        via = self.access.get(account) if account else None
+        owner = account if via is not None and via.role_arn else None  # base-credential accounts share clients
+        key = (owner, service, region)
         if key not in self._clients:
-            c = self.session.client(service, region_name=region, config=_RETRIES)
+            session = via.session if owner else self.session
+            c = session.client(service, region_name=region, config=_RETRIES)
             for event, handler in self.hooks:
                 c.meta.events.register(event, handler)
             self._clients[key] = c
         return self._clients[key]
 
     def account(self, region: Optional[str] = None) -> str:
+        """The account the base credentials act in."""
         if self._account is None:
             region = region or self.session.region_name or "us-east-1"
             self._account = self.client("sts", region).get_caller_identity()["Account"]
         return self._account
+
+    def accounts(self, region: Optional[str] = None) -> list[str]:
+        return sorted(self.access) if self.access else [self.account(region)]
+
+    def role_of(self, account: str) -> Optional[str]:
+        via = self.access.get(account)
+        return via.role_arn if via is not None else None
+
+    def refusal(self, account: str, region: str) -> Optional[str]:
+        """Why this run cannot act in ``account`` (None: it can)."""
+        if account in self.failed:
+            return self.failed[account]
+        via = self.access.get(account)
+        if self.access and via is None:
+            if not any(a.role_arn for a in self.access.values()):
+                return f"the credentials act in account {', '.join(sorted(self.access))}, not {account}"
+            return (f"account {account} is not one this run acts in "
+                    f"({', '.join(sorted(self.access))}; --role-arn / --org-role)")
+        if via is None or via.role_arn is None:
+            mine = self.account(region)
+            if account and account != mine:
+                return f"the credentials act in account {mine}, not {account}"
+        return None
 
     def sm(self, account: str, region: str) -> Any:
         return self.for_account("sagemaker", account, region)
@@ -70,10 +116,10 @@ class Clients:
 
     def for_account(self, service: str, account: str, region: str) -> Any:
         """A client acting in ``account``; refuses to act in any other."""
-        mine = self.account(region)
-        if account and account != mine:
-            raise WrongAccount(f"the credentials act in account {mine}, not {account}")
-        return self.client(service, region)
+        why = self.refusal(account, region)
+        if why:
+            raise WrongAccount(why)
+        return self.client(service, region, account)
 
 
 def error_code(e: BaseException) -> str:

@@ -3,8 +3,8 @@
 For each change, when the run applies: re-describe the resource and skip it
 if it no longer matches the plan's ``before``; re-check the action's
 protections; write the journal line (on disk before the call); call the
-action; complete the journal line. A failing call stops the run, or with
-``continue_on_error`` only that change.
+action; complete the journal line. A failing call stops the run in that
+account (other accounts go on), or with ``continue_on_error`` only that change.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from .planner import Plan
 
 CHANGED = "skipped: changed since plan"
 NOT_RUN = "not run: the run stopped at an earlier failure"
+NOT_RUN_IN = "not run: an earlier change in account {account} failed"
 
 
 def _norm(d: Any) -> Any:
@@ -43,10 +44,11 @@ def execute(plan: Plan, ctx: Context, *, apply: bool, journal: Optional[Journal]
         raise ValueError("applying a plan needs a journal")
     plan.applied = True
     plan.journal = str(journal.path)
-    stopped = False
+    several = len({c.account for c in plan.changes}) > 1
+    stopped: set[str] = set()  # accounts where a change failed
     for c in plan.changes:
-        if stopped:
-            c.status = NOT_RUN
+        if c.account in stopped:
+            c.status = NOT_RUN_IN.format(account=c.account) if several else NOT_RUN
             continue
         if c.plan_only:
             c.status = f"skipped: {c.plan_only}"
@@ -63,19 +65,21 @@ def execute(plan: Plan, ctx: Context, *, apply: bool, journal: Optional[Journal]
                     c.status = f"skipped: {reason}"
         except Exception as e:  # noqa: BLE001 - a describe failure is a failed change
             c.status, c.error = "failed", aws.describe_error(e)
-            stopped = not continue_on_error
+            if not continue_on_error:
+                stopped.add(c.account)
             _report(progress, c)
             continue
         if c.status != "planned":
             _report(progress, c)
             continue
-        entry = journal.begin(c, current)
+        entry = journal.begin(c, current, role_arn=ctx.clients.role_of(c.account))
         try:
             act.apply(ctx, c, current)
         except Exception as e:  # noqa: BLE001 - recorded, then the run stops (or goes on)
             c.status, c.error = "failed", aws.describe_error(e)
             journal.end(entry, "failed", c.error)
-            stopped = not continue_on_error
+            if not continue_on_error:
+                stopped.add(c.account)
         else:
             journal.end(entry, "done")
             c.status = "done"

@@ -52,18 +52,21 @@ def s3_location(path: Any) -> Optional[tuple[str, str]]:
     text = str(path)
     if not text.startswith("s3://"):
         return None
-    bucket, _, prefix = text[5:].partition("/")
-    if not bucket:
-        raise JournalError(f"{text}: an S3 journal is s3://BUCKET/PREFIX/")
+    from ..s3 import S3Error, split
+
+    try:
+        bucket, prefix = split(text)
+    except S3Error:
+        raise JournalError(f"{text}: an S3 journal is s3://BUCKET/PREFIX/") from None
     if prefix and not prefix.endswith("/"):
         prefix += "/"
     return bucket, prefix
 
 
 def _s3() -> Any:
-    import boto3
+    from ..s3 import client
 
-    return boto3.client("s3")
+    return client()
 
 
 class Journal:
@@ -273,8 +276,9 @@ def _s3_records(url: str, bucket: str, prefix: str) -> list[tuple[str, bytes, bo
         return [(f"s3://{bucket}/{k}", s3.get_object(Bucket=bucket, Key=k)["Body"].read(), False)
                 for k in sorted(keys)]
     except ClientError as e:
-        err = e.response.get("Error", {})
-        raise JournalError(f"{url}: cannot read journal: {err.get('Code')}: {err.get('Message')}") from None
+        from ..s3 import problem
+
+        raise JournalError(f"{url}: cannot read journal: {problem(e)}") from None
     except EndlessPagination as e:
         raise JournalError(f"{url}: cannot read journal: {e}") from None
 

@@ -24,6 +24,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..models.findings import Finding
 
 PLANNER_PERMISSIONS = ("sagemaker:ListEndpoints", "sagemaker:DescribeEndpoint")
+# what one account's or endpoint's calls may raise; it is reported there and planning goes on
+CALL_ERRORS = (ClientError, BotoCoreError, EndlessPagination)
 
 
 class OptionsError(Exception):
@@ -225,7 +227,10 @@ def check_rules(selected: Iterable[str], cfg: Any = None) -> None:
 def build_plan(ctx: Context, findings: Iterable["Finding"], *, run_id: str,
                inventory: Optional["Inventory"] = None, rules: Optional[list[str]] = None,
                endpoints: Optional[list[str]] = None, variant: Optional[str] = None,
-               regions: Optional[list[str]] = None) -> Plan:
+               regions: Optional[list[str]] = None,
+               pairs: Optional[list[tuple[str, str]]] = None) -> Plan:
+    """``pairs``: the (account, region)s in scope [default: ``regions`` in
+    every account the clients act in]; findings add theirs."""
     actions = load_actions()
     plan = Plan(run_id=run_id)
     scope = Scope(ctx, inventory)
@@ -253,12 +258,16 @@ def build_plan(ctx: Context, findings: Iterable["Finding"], *, run_id: str,
             account, region = _where(f)
             if account is None or region is None:
                 continue  # a static finding: nothing live to change
-            mine = ctx.clients.account(region)
-            if account != mine:
-                plan.skipped.append(Skip(name, (f.resource.id if f.resource else "?"), account, region,
-                                         f"the credentials act in account {mine}, not {account}"))
+            why = ctx.clients.refusal(account, region)
+            if why:
+                plan.skipped.append(Skip(name, (f.resource.id if f.resource else "?"), account, region, why))
                 continue
-            account, region, eps, var = endpoints_of(f, scope)
+            try:
+                account, region, eps, var = endpoints_of(f, scope)
+            except CALL_ERRORS as e:
+                plan.skipped.append(Skip(name, (f.resource.id if f.resource else "?"), account, region,
+                                         f"cannot plan: {aws.describe_error(e)}"))
+                continue
             seen_scopes.add((account, region))
             if not eps:
                 plan.skipped.append(Skip(name, (f.resource.id if f.resource else "?"), account, region,
@@ -266,13 +275,19 @@ def build_plan(ctx: Context, findings: Iterable["Finding"], *, run_id: str,
             for ep in eps:
                 add(name, account, region, ep, var, f)
 
-    for region in regions or []:
-        seen_scopes.add((ctx.clients.account(region), region))
+    if pairs is None:
+        pairs = [(a, r) for r in regions or [] for a in ctx.clients.accounts(r)]
+    seen_scopes.update(pairs)
     for name, cls in actions.items():
         if not getattr(cls, "scan_all", False) or not _wanted(rules, cls):
             continue
         for account, region in sorted(seen_scopes):
-            for ep in scope.names(account, region):
+            try:
+                names = scope.names(account, region)
+            except CALL_ERRORS as e:
+                plan.skipped.append(Skip(name, "*", account, region, f"cannot list endpoints: {aws.describe_error(e)}"))
+                continue
+            for ep in names:
                 add(name, account, region, ep, None)  # alarm scan
             for ep in sorted(only):
                 found = scope.resolve(account, region, ep)
@@ -289,16 +304,15 @@ def build_plan(ctx: Context, findings: Iterable["Finding"], *, run_id: str,
         act = cls()
         for t in ts:
             ctx.current_action = "planner"
-            mine = ctx.clients.account(t.region)
-            if t.account != mine:
-                plan.skipped.append(Skip(name, t.endpoint, t.account, t.region,
-                                         f"the credentials act in account {mine}, not {t.account}"))
+            why = ctx.clients.refusal(t.account, t.region)
+            if why:
+                plan.skipped.append(Skip(name, t.endpoint, t.account, t.region, why))
                 continue
             ctx.current_action = name
             try:
                 items = list(act.plan(ctx, [t]))
             except Exception as e:  # noqa: BLE001 - one resource's failure does not hide the others
-                if not isinstance(e, (ClientError, BotoCoreError, EndlessPagination)):
+                if not isinstance(e, CALL_ERRORS):
                     raise
                 items = [Skip(name, t.endpoint, t.account, t.region, f"cannot plan: {aws.describe_error(e)}")]
             for item in items:

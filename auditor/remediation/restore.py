@@ -1,10 +1,12 @@
 """Undo what a journal records, newest first, journaling the undo itself.
 
-``done`` entries are undone. An entry with no completion (the run died
-between the journal line and the end of the call) is reported as "unknown
-state: verify" and so is a ``failed`` one (a multi-call change may have
-half-happened); for both the action describes the resource and puts back
-only what differs from ``before``, which is what every ``undo`` does anyway.
+``done`` entries are undone, each in its account through the role the
+change was made with; a failure stops only that account's older entries.
+An entry with no completion (the run died between the journal line and
+the end of the call) is reported as "unknown state: verify" and so is a
+``failed`` one (a multi-call change may have half-happened); for both the
+action describes the resource and puts back only what differs from
+``before``, which is what every ``undo`` does anyway.
 """
 
 from __future__ import annotations
@@ -26,9 +28,12 @@ class Outcome:
 
     def public(self) -> dict:
         r = self.entry.record
-        return {"id": self.entry.id, "action": r["action"], "resource": r["name"], "account": r["account"],
-                "region": r["region"], "journal_status": self.entry.status, "status": self.status,
-                "note": self.note, "detail": self.detail}
+        out = {"id": self.entry.id, "action": r["action"], "resource": r["name"], "account": r["account"],
+               "region": r["region"], "journal_status": self.entry.status, "status": self.status,
+               "note": self.note, "detail": self.detail}
+        if r.get("role_arn"):
+            out["role_arn"] = r["role_arn"]
+        return out
 
 
 def pending_note(e: Entry) -> str:
@@ -48,11 +53,11 @@ def restore(entries: list[Entry], ctx: Context, journal: Journal, *, continue_on
         if e.record["action"] not in actions:
             raise JournalError(f"{e.id}: unknown action {e.record['action']!r}")
     out: list[Outcome] = []
-    stopped = False
+    stopped: set[str] = set()  # accounts where an undo failed: their older entries wait; other accounts go on
     for e in sorted(entries, key=lambda x: (x.record.get("run_id", ""), x.seq), reverse=True):
         o = Outcome(e, "not run", pending_note(e))
         out.append(o)
-        if stopped:
+        if e.record["account"] in stopped:
             continue
         act = actions[e.record["action"]]()
         change = e.change()
@@ -62,13 +67,15 @@ def restore(entries: list[Entry], ctx: Context, journal: Journal, *, continue_on
         try:
             current = act.snapshot(ctx, change)
             undo = undo.model_copy(update={"before": current})
-            entry_id = journal.begin(undo, current, undoes=e.id, source_status=e.status)
+            entry_id = journal.begin(undo, current, undoes=e.id, source_status=e.status,
+                                     role_arn=ctx.clients.role_of(change.account))
             o.detail = act.undo(ctx, change)
         except Exception as ex:  # noqa: BLE001 - recorded; the run stops unless asked to go on
             o.status, o.detail = "failed", aws.describe_error(ex)
             if entry_id:
                 journal.end(entry_id, "failed", o.detail)
-            stopped = not continue_on_error
+            if not continue_on_error:
+                stopped.add(e.record["account"])
         else:
             journal.end(entry_id, "done")
             o.status = "unchanged" if o.detail == "already as before" else "restored"

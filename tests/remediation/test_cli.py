@@ -246,8 +246,8 @@ def test_remediate_report_verdict_fails_when_a_change_failed(seeded, capsys, tmp
 
     real = raws.Clients.client
 
-    def client(self, service, region):
-        c = real(self, service, region)
+    def client(self, service, region, account=None):
+        c = real(self, service, region, account)
 
         def deny(**kw):
             raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "DeleteEndpoint")
