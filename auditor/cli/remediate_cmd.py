@@ -65,7 +65,8 @@ def _sandbox_line(env) -> str:
 @click.command()
 @click.option("--apply", "do_apply", is_flag=True, help="Carry the plan out (default: print it, change nothing).")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
-@click.option("--rule", "rules", multiple=True, help="Only remediate these rules (ID, slug or action; repeatable).")
+@click.option("--rule", "rules", multiple=True,
+              help="Only remediate these rules (ID, slug or action; repeatable or comma-separated).")
 @click.option("--endpoint", "endpoints", multiple=True,
               help="Only these endpoints (repeatable). Naming an endpoint also opts it in to "
                    "raise-instance-count, and lets --variant / --to-config roll it back.")
@@ -116,6 +117,7 @@ def remediate(do_apply, yes, rules, endpoints, variant, baseline, to_config, max
     from ..remediate import RemediateError, RemediateOptions, remediate as run_remediate
     from ..remediation.render import plan_text, preview_text
 
+    rules = tuple(r for given in rules for r in (x.strip() for x in given.split(",")) if r)
     if (variant or to_config) and not endpoints:
         raise click.UsageError("--variant and --to-config need --endpoint")
     if variant and to_config:

@@ -153,6 +153,11 @@ def test_remediate_from_saved_findings(sandbox_account, capsys, tmp_path):
     code, out, err = run(capsys, "remediate", "--findings", str(saved), "--rule", "SM502")
     assert code == 0, err
     assert "stop-idle-endpoints  churn-dev" in out and "apply-autoscaling" not in out
+    # a comma-separated list is several --rule (as a scheduled task's one parameter passes them)
+    code, out, err = run(capsys, "remediate", "--findings", str(saved), "--rule", "SM502, apply-autoscaling")
+    assert code == 0, err
+    assert "stop-idle-endpoints  churn-dev" in out and "apply-autoscaling  recommender-prod/AllTraffic" in out
+    assert "rollback-variants" not in out
     assert account_state() == start
 
 
@@ -161,6 +166,8 @@ def test_usage_errors(sandbox_account, capsys, tmp_path):
     assert code == 2 and "need --endpoint" in err
     code, _, err = run(capsys, "remediate", "--rule", "SM101")
     assert code == 2 and "not a remediated rule" in err
+    code, _, err = run(capsys, "remediate", "--rule", "SM502,SM101")
+    assert code == 2 and "--rule SM101: not a remediated rule" in err
     code, _, err = run(capsys, "remediate", "--set", "apply-autoscaling.max_capacity=1")
     assert code == 2 and "max_capacity" in err
     bad = tmp_path / "bad.jsonl"

@@ -23,10 +23,11 @@ def test_examples_scan(capsys, monkeypatch, tmp_path):
     r = run_cli(capsys, "scan", "examples/", "-f", "json", "--config", str(empty))
     assert r.code == 1
     doc = r.doc
-    assert doc["run"]["files_scanned"] == 5
+    assert doc["run"]["files_scanned"] == 6
     assert doc["run"]["files_skipped"] >= 1  # cdk.out/manifest.json (and CI workflow examples)
     assert by_rule(doc, "SM000") == [] and by_rule(doc, "SM001") == []
     files = _by_file(doc)
+    assert [f for f in files.get("scheduled/sm-audit-scheduled.yaml", []) if f["outcome"] != "pass"] == []
     good = [f for f in files["cloudformation/churn-endpoint-prod.yaml"] if f["outcome"] != "pass"]
     assert [(f["rule"], bool(f.get("suppression"))) for f in good] == [("SM203", True)]
     assert good[0]["suppression"]["expires"] == "2027-06-30"
