@@ -98,7 +98,8 @@ def plan_text(plan: Plan, findings: int = 0, pending: bool = False) -> str:
     if plan.skipped:
         out.append("Not touched:")
         for s in plan.skipped:
-            out.append(f"  - {s.action}  {s.name}  ({s.account} {s.region}): {s.reason}")
+            where = " ".join(x for x in (s.account, s.region) if x)  # an account-wide skip has no region
+            out.append(f"  - {s.action}  {s.name}  ({where}): {s.reason}")
     if plan.journal:
         out.append(f"Journal: {plan.journal}  (undo with: sm-audit restore --journal {plan.journal})")
     counts: dict[str, int] = {}

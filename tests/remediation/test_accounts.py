@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from tests.live.conftest import aws  # noqa: F401 - moto server with moto_ext's AWS-like answers
 
-from .conftest import IMAGE, REGION
+from .conftest import ACCOUNT, IMAGE, REGION, make_endpoint
 from .test_cli import run
 
 pytestmark = pytest.mark.live
@@ -26,7 +26,8 @@ ENDPOINT = {A: "scorer-prod", B: "ranker-prod"}
 
 
 def session(account):
-    c = boto3.client("sts", region_name=REGION).assume_role(RoleArn=ROLE[account], RoleSessionName="seed")
+    role = ROLE.get(account) or f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole"
+    c = boto3.client("sts", region_name=REGION).assume_role(RoleArn=role, RoleSessionName="seed")
     c = c["Credentials"]
     return boto3.Session(aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"],
                          aws_session_token=c["SessionToken"], region_name=REGION)
@@ -45,7 +46,8 @@ def prod_endpoint(account, name=None):
 
 
 def targets(account):
-    aas = session(account).client("application-autoscaling")
+    aas = (boto3.Session(region_name=REGION) if account == ACCOUNT else session(account)).client(
+        "application-autoscaling")
     return [(t["ResourceId"], t["MinCapacity"], t["MaxCapacity"])
             for t in aas.describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"]]
 
@@ -124,6 +126,10 @@ def test_an_account_whose_role_is_refused_is_reported_and_the_other_is_remediate
     [skip] = [s for s in result.plan.skipped if s.account == A]
     assert (skip.action, skip.name, skip.reason) == (
         "*", "(account)", f"not remediated: cannot assume {ROLE[A]}: not trusted (AccessDenied on sts:AssumeRole)")
+    from auditor.remediation.render import plan_text
+
+    assert (f"  - *  (account)  ({A}): not remediated: cannot assume {ROLE[A]}: not trusted "
+            "(AccessDenied on sts:AssumeRole)") in plan_text(result.plan, result.findings)
     [err] = [f for f in result.doc.findings if f.rule == "SM001"]  # the audit reports it too
     assert err.message.startswith(f"account {A} could not be audited: AccessDenied on sts:AssumeRole")
     assert targets(A) == [] and targets(B) == [(rid(B), 1, 4)]
@@ -176,3 +182,25 @@ def test_restore_reports_an_account_whose_role_is_refused_and_restores_the_other
     assert [(o.entry.record["account"], o.status) for o in out] == [(B, "failed"), (A, "restored")]
     assert f"cannot assume {ROLE[B]}: AssumeRole: AccessDenied: not trusted" in out[0].detail
     assert targets(A) == [] and targets(B) == [(rid(B), 1, 4)]
+
+
+def test_org_role_remediates_members_through_the_role_and_the_caller_with_its_own_credentials(
+        aws, capsys, tmp_path):  # noqa: F811
+    org = boto3.client("organizations", region_name=REGION)
+    org.create_organization(FeatureSet="ALL")
+    member = org.create_account(AccountName="ml", Email="ml@example.com")["CreateAccountStatus"]["AccountId"]
+    prod_endpoint(member, "member-prod")
+    make_endpoint("caller-prod")  # in the organization's management account: the caller's own
+    journal = tmp_path / "j.jsonl"
+    code, out, err = run(capsys, "remediate", "--org-role", "OrganizationAccountAccessRole", "--region", REGION,
+                         "--rule", "SM202", "--apply", "--yes", "--journal", str(journal))
+    assert code == 0, err
+    role = f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole"
+    assert sorted((r["account"], r.get("role_arn"), r["name"]) for r in pending(journal)) == sorted([
+        (ACCOUNT, None, "caller-prod/AllTraffic"), (member, role, "member-prod/AllTraffic")])
+    assert targets(member) == [(rid(member, "member-prod"), 1, 4)]
+    assert [t[0] for t in targets(ACCOUNT)] == ["endpoint/caller-prod/variant/AllTraffic"]
+    code, out, err = run(capsys, "restore", "--journal", str(journal), "--yes", "--format", "json")
+    assert code == 0, err
+    assert sorted(o["status"] for o in json.loads(out)["outcomes"]) == ["restored", "restored"]
+    assert targets(member) == [] and targets(ACCOUNT) == []
