@@ -16,6 +16,7 @@ from auditor.loaders.marked import load_yaml
 from .helpers import ROOT, run_cli
 
 TEMPLATE = ROOT / "examples" / "scheduled" / "sm-audit-scheduled.yaml"
+STALE = "iam/*.json changed: copy its statements into examples/scheduled/sm-audit-scheduled.yaml"
 
 
 def template() -> dict:
@@ -33,11 +34,11 @@ def policy(name: str) -> dict:
 def test_task_role_holds_the_audit_policy_and_remediation_only_when_enabled():
     r = resources()
     [audit] = [p for p in r["TaskRole"]["Properties"]["Policies"] if p["PolicyName"] == "sm-audit-readonly"]
-    assert audit["PolicyDocument"]["Statement"] == policy("audit-readonly.json")["Statement"]
+    assert audit["PolicyDocument"]["Statement"] == policy("audit-readonly.json")["Statement"], STALE
     rem = r["RemediationPolicy"]
     assert rem["Type"] == "AWS::IAM::Policy" and rem["Condition"] == "Remediate"
     assert rem["Properties"]["Roles"] == [{"Ref": "TaskRole"}]
-    assert rem["Properties"]["PolicyDocument"]["Statement"] == policy("remediation.json")["Statement"]
+    assert rem["Properties"]["PolicyDocument"]["Statement"] == policy("remediation.json")["Statement"], STALE
     assert template()["Conditions"]["Remediate"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "RemediateRules"}, ""]}]}
     assert template()["Parameters"]["RemediateRules"]["Default"] == ""  # read-only unless rules are listed
     # nothing else in the template grants the task more than writing its reports and journal
