@@ -51,12 +51,16 @@ def _backend(resp: Any) -> Any:
     return resp.sagemaker_backend
 
 
+def _store(backend: Any, name: str, empty: Any) -> Any:
+    """What moto_ext keeps on a moto backend (so moto's reset clears it too)."""
+    attr = f"_sm_audit_{name}"
+    if getattr(backend, attr, None) is None:
+        setattr(backend, attr, empty)
+    return getattr(backend, attr)
+
+
 def _schedules(backend: Any) -> dict[str, dict]:
-    store = getattr(backend, "_sm_audit_schedules", None)
-    if store is None:
-        store = {}
-        backend._sm_audit_schedules = store
-    return store
+    return _store(backend, "schedules", {})
 
 
 def install() -> None:
@@ -211,11 +215,7 @@ class _Component:
 
 
 def _components(backend: Any) -> dict[str, _Component]:
-    store = getattr(backend, "_sm_audit_components", None)
-    if store is None:
-        store = {}
-        backend._sm_audit_components = store
-    return store
+    return _store(backend, "components", {})
 
 
 def _patch_components() -> None:
@@ -377,12 +377,7 @@ def trail_events(account: str, region: str) -> list[dict]:
     change ``EventTime``); cleared with the rest of moto's state on reset."""
     from moto.cloudtrail.models import cloudtrail_backends
 
-    backend = cloudtrail_backends[account][region]
-    store = getattr(backend, "_sm_audit_events", None)
-    if store is None:
-        store = []
-        backend._sm_audit_events = store
-    return store
+    return _store(cloudtrail_backends[account][region], "events", [])
 
 
 def _record(sm_backend: Any, event: str, endpoint: str, config: str) -> None:
