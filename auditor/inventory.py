@@ -9,6 +9,7 @@ unknown, not missing; a live inventory is complete for what it collected.
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import lru_cache
 from typing import Any, Callable, Iterable, Iterator, Optional
 
 from .models.resources import (
@@ -777,12 +778,20 @@ def parse_time(v: Any) -> Any:
     if isinstance(v, datetime):
         return v if v.tzinfo else v.replace(tzinfo=timezone.utc)
     if isinstance(v, str) and v:
-        try:
-            t = datetime.fromisoformat(v.strip().replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+        return _parse_iso(v)
     return None
+
+
+@lru_cache(maxsize=8192)
+def _parse_iso(v: str) -> Any:
+    """Cached: every endpoint's series carry the same period timestamps."""
+    from datetime import datetime, timezone
+
+    try:
+        t = datetime.fromisoformat(v.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
 
 
 def series_window(series: MetricSeries, start: Any, end: Any) -> tuple[bool, list[tuple[Any, float]]]:

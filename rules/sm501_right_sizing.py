@@ -81,6 +81,7 @@ class InstanceType:
         return self.units > other.units
 
 
+@lru_cache(maxsize=1024)  # the same few types are parsed for every endpoint
 def parse_instance_type(value: str) -> Optional[InstanceType]:
     m = _TYPE.match(value.strip())
     if not m:
@@ -102,10 +103,15 @@ def _hosting_types() -> frozenset[str]:
         return frozenset()
 
 
+@lru_cache(maxsize=1)
+def _known_types() -> tuple[Optional[InstanceType], ...]:
+    return tuple(parse_instance_type(x) for x in _hosting_types())
+
+
 def next_size_down(t: InstanceType) -> Optional[InstanceType]:
     """The largest smaller size of the same family SageMaker hosts; without
     botocore's list, half the size."""
-    known = [parse_instance_type(x) for x in _hosting_types()]
+    known = _known_types()
     smaller = sorted(x for x in known if x is not None and x.family == t.family and x.units < t.units)
     if smaller:
         return smaller[-1]
