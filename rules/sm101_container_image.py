@@ -159,10 +159,9 @@ class ContainerImage(Rule):
                 yield from self._package(path, c, res, ctx)
 
     def _inline(self, ic):
-        """A component that names a model is judged through that model."""
-        container = prop(ic.Specification, "Container")
+        container = ic.own_container()
         if container is None:
-            return
+            return  # its model (or base component) is judged itself
         path = ("Specification", "Container")
         if (undecided := require(container, path, f"container of {ic.label}")):
             yield undecided

@@ -227,10 +227,8 @@ class NetworkIsolation(Rule):
             yield Undecided(("Specification",), f"cannot tell what inference component {ic.label} runs: "
                                                 f"{why_unknown(spec)}")
             return
-        if prop(spec, "ModelName") is not None or prop(spec, "BaseInferenceComponentName") is not None:
+        if ic.own_container() is None:
             return  # the model (or the base component) is judged itself
-        if prop(spec, "Container") is None:
-            return
         path = ("Specification", "Container")
         ep = ctx.inv.endpoint_of_component(ic)
         cfg = ctx.inv.config_of(ep) if ep is not None and not isinstance(ep, Unknown) else ep

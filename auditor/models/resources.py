@@ -16,7 +16,7 @@ from typing import Annotated, Any, ClassVar, Iterator, Optional, Union
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 from pydantic_core import core_schema
 
-from ..values import UNKNOWN_TYPES, Sym, Unknown, from_jsonable, same, to_jsonable, unknown_items
+from ..values import UNKNOWN_TYPES, Sym, Unknown, from_jsonable, prop, same, to_jsonable, unknown_items
 
 
 def _check_unknown(v: Any) -> Any:
@@ -456,6 +456,18 @@ class InferenceComponent(Resource):
     Specification: Maybe(Part) = None  # {ModelName | Container, ComputeResourceRequirements ...}
     RuntimeConfig: Maybe(Part) = None  # {CopyCount} / live {DesiredCopyCount, CurrentCopyCount}
     InferenceComponentStatus: Val = None  # live
+
+    def own_container(self) -> Any:
+        """``Specification.Container`` when the component runs a container of
+        its own; None when it runs a model or adapts a base component (those
+        are judged themselves) or names no container; an unknown
+        specification as it is."""
+        spec = self.Specification
+        if isinstance(spec, UNKNOWN_TYPES):
+            return spec
+        if prop(spec, "ModelName") is not None or prop(spec, "BaseInferenceComponentName") is not None:
+            return None
+        return prop(spec, "Container")
 
     def copies(self) -> Any:
         """The copies it runs: live current count, else the template's CopyCount."""

@@ -148,12 +148,21 @@ Resources:
       Specification:
         ModelName: some-model
         ComputeResourceRequirements: {MinMemoryRequiredInMb: 1024}
+  Adapter:
+    Type: AWS::SageMaker::InferenceComponent
+    Properties:
+      EndpointName: !GetAtt Host.EndpointName
+      Specification:
+        BaseInferenceComponentName: !GetAtt Pinned.InferenceComponentName
+        Container:
+          ArtifactUrl: s3://llm-artifacts/adapters/support/v1.0.0/adapter.tar.gz
 """
 
 
 def test_inline_inference_component_images_are_judged(tmp_path):
     fs = scan_text(tmp_path, COMPONENTS, rule="SM101")
-    # a component that names a model is judged through that model, not here
+    # a component that names a model, or adapts a base component (its container holds only the
+    # adapter's weights), is judged through that model or base, not here
     assert summary(fs) == [("SM101", "Unpinned", 18, "fail")]
     assert fs[0].path == "Specification.Container.Image"
     assert fs[0].message == ("image 763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:latest uses the "
