@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict
 
 from ..live.paging import paginate
+from ..live.session import new_session
 
 NAMESPACE = "sagemaker"
 DIMENSION = "sagemaker:variant:DesiredInstanceCount"
@@ -52,7 +53,7 @@ class Clients:
     def __init__(self, session: Optional[boto3.Session] = None,
                  hooks: Iterable[tuple[str, Callable]] = (), access: Optional[dict[str, Access]] = None,
                  failed: Optional[dict[str, str]] = None) -> None:
-        self.session = session or boto3.Session()
+        self.session = session or new_session()
         self.hooks = list(hooks)
         self.access = dict(access or {})
         self.failed = dict(failed or {})
