@@ -169,10 +169,13 @@ class Observability(Rule):
         p = self.params
         ep = res.shown_name
         sure, maybe = ctx.inv.endpoint_alarms(res, ("EndpointName",))
+        # each dashboard of the endpoint's scope, and whether it shows the endpoint (True/False/Unknown)
+        boards = [(d, mentions(d.DashboardBody, res)) for d in ctx.inv.of("Dashboard") if _same_scope(d, res)] \
+            if p.require_dashboard or (p.require_throughput and p.throughput_metrics) else []
         yield from self._latency(res, ep, sure, maybe)
         yield from self._errors(res, ep, sure, maybe)
         if p.require_throughput and p.throughput_metrics:
-            yield from self._throughput(res, ep, sure, maybe, ctx)
+            yield from self._throughput(res, ep, sure, maybe, boards)
         if p.require_invocation_logs:
             group = ctx.inv.log_group_for(res)
             if isinstance(group, Unknown):
@@ -183,7 +186,7 @@ class Observability(Rule):
                 yield Fail(("InvocationLogs",), f"endpoint {ep} has no log group /aws/sagemaker/Endpoints/{ep}; "
                            "the policy wants CloudWatch Logs for endpoint invocations")
         if p.require_dashboard:
-            yield from self._dashboard(res, ep, ctx)
+            yield from self._dashboard(ep, boards)
 
     def _latency(self, res, ep, sure, maybe):
         p = self.params
@@ -251,7 +254,7 @@ class Observability(Rule):
             msg = f"endpoint {ep} has no error-rate alarm; the policy wants an alarm on {' or '.join(wanted)}"
         yield Fail(("Alarms", "Errors"), msg)
 
-    def _throughput(self, res, ep, sure, maybe, ctx):
+    def _throughput(self, res, ep, sure, maybe, boards):
         """Throughput is watched: an alarm, or a dashboard widget showing the
         endpoint, on one of throughput_metrics."""
         wanted = set(self.params.throughput_metrics)
@@ -264,10 +267,7 @@ class Observability(Rule):
                     if not is_known(metric) or metric in wanted:
                         doubt = doubt or f"alarm {a.label} may watch it ({self._why(maybe, res) if not definite else 'its metric is unknown'})"
         pattern = _quoted_any(tuple(sorted(wanted)))
-        for d in ctx.inv.of("Dashboard"):
-            if not _same_scope(d, res):
-                continue
-            shows = mentions(d.DashboardBody, res)
+        for d, shows in boards:
             if shows is False:
                 continue
             has = bool(pattern.search(display(d.DashboardBody)))
@@ -283,12 +283,9 @@ class Observability(Rule):
         yield Fail(("Alarms", "Throughput"), f"endpoint {ep} has no alarm or dashboard widget on {names}; the policy "
                    "wants throughput watched")
 
-    def _dashboard(self, res, ep, ctx):
+    def _dashboard(self, ep, boards):
         undecided = None
-        for d in ctx.inv.of("Dashboard"):
-            if not _same_scope(d, res):
-                continue
-            m = mentions(d.DashboardBody, res)
+        for d, m in boards:
             if m is True:
                 return
             if isinstance(m, Unknown):
